@@ -1,0 +1,67 @@
+# The two commands of the README, and the steps behind them. Every target installs what it
+# needs first (Debian packages, a .venv, an editable install) and is safe to run again.
+#
+#   make demo   the main job (for now: the storage benchmark)
+#   make test   every test: lint, C++ tests, C++ tests under ASan+UBSan, Python tests
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMPS := .make
+CPP_FILES := $(shell find cpp tests/cpp -name '*.cc' -o -name '*.h' 2>/dev/null)
+BUILD_INPUTS := $(CPP_FILES) $(shell find cpp tests/cpp -name CMakeLists.txt) CMakeLists.txt pyproject.toml
+JOBS ?= $(shell nproc)
+
+.PHONY: demo test lint format cpp-test asan-test py-test install clean
+
+demo: $(STAMPS)/install
+	$(PY) -m shoal.bench log-append
+
+test: lint cpp-test asan-test py-test
+	@echo "All tests passed."
+
+install: $(STAMPS)/install
+
+$(STAMPS)/system: scripts/system-packages.txt scripts/install-system-packages.sh
+	bash scripts/install-system-packages.sh
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/venv: $(STAMPS)/system
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
+	@touch $@
+
+# The editable install builds the extension and the C++ tests in build/py.
+$(STAMPS)/install: $(STAMPS)/venv $(BUILD_INPUTS)
+	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pip install -q --no-build-isolation -e ".[test]" \
+	  -Cbuild-dir=build/py -Ccmake.define.SHOAL_BUILD_TESTS=ON
+	@touch $@
+
+cpp-test: $(STAMPS)/install
+	$(BIN)/ctest --test-dir build/py --output-on-failure -j $(JOBS)
+
+asan-test: $(STAMPS)/venv
+	$(BIN)/cmake -S . -B build/asan -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(BIN))/ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHOAL_SANITIZE=ON -DSHOAL_BUILD_TESTS=ON
+	$(BIN)/cmake --build build/asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(BIN)/ctest --test-dir build/asan --output-on-failure -j $(JOBS)
+
+py-test: $(STAMPS)/install
+	$(PY) -m pytest
+
+lint: $(STAMPS)/install
+	$(BIN)/ruff check python tests/python
+	$(BIN)/ruff format --check python tests/python
+	clang-format --dry-run --Werror $(CPP_FILES)
+
+format: $(STAMPS)/install
+	$(BIN)/ruff format python tests/python
+	$(BIN)/ruff check --fix python tests/python
+	clang-format -i $(CPP_FILES)
+
+clean:
+	rm -rf build $(STAMPS)

@@ -1,0 +1,13 @@
+"""Type stubs for shoal._core, the private C++ extension. Import `shoal` instead."""
+
+from typing import Any
+
+__version__: str
+
+def set_log_level(level: str) -> None: ...
+
+class storage:  # submodule
+    @staticmethod
+    def run_log_append_bench(
+        dir: str, records: int, record_size: int, batch_records: int, rounds: int
+    ) -> dict[str, Any]: ...

@@ -1,0 +1,1 @@
+"""Shared fixtures for Shoal's Python tests."""
