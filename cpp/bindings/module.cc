@@ -1,6 +1,9 @@
 // The entry point of shoal._core: creates the submodules and registers each area.
 #include "bindings/bindings.h"
+#include "bindings/message.h"
 #include "common/logger.h"
+#include "ipc/cluster_region.h"
+#include <pybind11/stl.h>
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Shoal's C++ core (private: import shoal instead)";
@@ -16,6 +19,31 @@ PYBIND11_MODULE(_core, m) {
         shoal::set_log_level(l);
       },
       pybind11::arg("level"), "Sets the level of every logger of the C++ core.");
+  m.def(
+      "cluster_brokers",
+      [](const std::string& cluster, int64_t stale_ms) {
+        pybind11::list out;
+        auto region = shoal::ipc::ClusterRegion::open(cluster, 0);
+        if (!region) return out;
+        for (const auto& b : (*region)->brokers(stale_ms)) {
+          pybind11::dict d;
+          d["id"] = b.id;
+          d["pid"] = b.pid;
+          d["state"] = static_cast<int>(b.state);
+          d["alive"] = b.alive;
+          d["heartbeat_age_ms"] = b.heartbeat_age_ms;
+          out.append(d);
+        }
+        return out;
+      },
+      pybind11::arg("cluster"), pybind11::arg("stale_ms") = 10'000,
+      "The brokers registered in a cluster's shared memory: id, pid, state (1 starting, 2 "
+      "running, 3 stopping), alive, heartbeat_age_ms. Empty if no such cluster runs.");
+  shoal::bindings::register_errors(m);
+  if (!shoal::bindings::register_message_type(m.ptr())) throw pybind11::error_already_set();
+  shoal::bindings::register_producer(m);
+  shoal::bindings::register_consumer(m);
+  shoal::bindings::register_admin(m);
   auto storage = m.def_submodule("storage", "the partition log");
   shoal::bindings::register_storage(storage);
 }

@@ -245,6 +245,19 @@ result<std::optional<TimestampOffset>> Log::find_offset_by_timestamp(int64_t ts)
   return std::optional<TimestampOffset>();
 }
 
+result<std::optional<TimestampOffset>> Log::find_offset_of_max_timestamp() const {
+  int64_t max_ts = -1;
+  {
+    std::shared_lock lock(segments_mu_);
+    offset start = log_start_offset();
+    for (const auto& [_, seg] : segments_) {
+      if (seg->next_offset() > start) max_ts = std::max(max_ts, seg->max_timestamp());
+    }
+  }
+  if (max_ts < 0) return std::optional<TimestampOffset>();
+  return find_offset_by_timestamp(max_ts);
+}
+
 // --- truncation, log start, retention ---
 
 status Log::delete_segments_locked(const std::vector<segment_ptr>& doomed) {

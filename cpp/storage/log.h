@@ -97,6 +97,8 @@ class Log {
 
   // The first record at or after the log start whose timestamp is >= ts; nullopt if none.
   result<std::optional<TimestampOffset>> find_offset_by_timestamp(int64_t ts) const;
+  // The first record holding the log's largest timestamp (ListOffsets MAX_TIMESTAMP, KIP-734).
+  result<std::optional<TimestampOffset>> find_offset_of_max_timestamp() const;
 
   // Removes every batch that holds an offset >= o (a follower dropping a divergent tail).
   // The log then ends at a batch boundary <= o.

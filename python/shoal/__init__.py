@@ -5,6 +5,63 @@ shared memory. The Python clients mirror confluent-kafka-python, so code moves t
 Kafka cluster by changing configuration.
 """
 
-from shoal._core import __version__
+from shoal._core import Consumer, Message, Producer, __version__
+from shoal._model import (
+    OFFSET_BEGINNING,
+    OFFSET_END,
+    OFFSET_INVALID,
+    OFFSET_STORED,
+    TIMESTAMP_CREATE_TIME,
+    TIMESTAMP_LOG_APPEND_TIME,
+    TIMESTAMP_NOT_AVAILABLE,
+    BrokerMetadata,
+    ClusterMetadata,
+    NewPartitions,
+    NewTopic,
+    PartitionMetadata,
+    TopicMetadata,
+    TopicPartition,
+)
+from shoal.admin import AdminClient
+from shoal.cluster import Cluster
+from shoal.error import (
+    ConsumeError,
+    KafkaError,
+    KafkaException,
+    KeyDeserializationError,
+    KeySerializationError,
+    ProduceError,
+    ValueDeserializationError,
+    ValueSerializationError,
+)
 
-__all__ = ["__version__"]
+__all__ = [
+    "OFFSET_BEGINNING",
+    "OFFSET_END",
+    "OFFSET_INVALID",
+    "OFFSET_STORED",
+    "TIMESTAMP_CREATE_TIME",
+    "TIMESTAMP_LOG_APPEND_TIME",
+    "TIMESTAMP_NOT_AVAILABLE",
+    "AdminClient",
+    "BrokerMetadata",
+    "Cluster",
+    "ClusterMetadata",
+    "ConsumeError",
+    "Consumer",
+    "KafkaError",
+    "KafkaException",
+    "KeyDeserializationError",
+    "KeySerializationError",
+    "Message",
+    "NewPartitions",
+    "NewTopic",
+    "PartitionMetadata",
+    "ProduceError",
+    "Producer",
+    "TopicMetadata",
+    "TopicPartition",
+    "ValueDeserializationError",
+    "ValueSerializationError",
+    "__version__",
+]

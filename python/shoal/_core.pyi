@@ -5,6 +5,8 @@ from typing import Any
 __version__: str
 
 def set_log_level(level: str) -> None: ...
+def error_codes() -> list[tuple[str, int, bool, str]]:
+    """Every error code as (librdkafka name, code, retriable, rd_kafka_err2str() text)."""
 
 class storage:  # submodule
     @staticmethod

@@ -1,0 +1,242 @@
+// shoal.Consumer: confluent-kafka's Consumer over client::Consumer. Messages are built in C++
+// (message.cc) straight from the fetched bytes.
+#include <pybind11/stl.h>
+
+#include <unordered_map>
+
+#include "bindings/bindings.h"
+#include "bindings/message.h"
+#include "bindings/metadata_util.h"
+#include "bindings/py_util.h"
+#include "client/consumer.h"
+
+namespace py = pybind11;
+
+namespace shoal::bindings {
+
+namespace {
+
+class PyConsumer {
+ public:
+  PyConsumer(const py::dict& conf, const py::kwargs& kwargs) {
+    py::dict merged;
+    for (auto item : conf) merged[item.first] = item.second;
+    for (auto item : kwargs) merged[item.first] = item.second;
+    std::map<std::string, py::object> callbacks;
+    auto props = config_strings(merged, &callbacks);
+    if (callbacks.count("error_cb")) error_cb_ = callbacks["error_cb"];
+    auto config = client::parse_client_config(props, client::client_kind::consumer);
+    if (!config) throw_kafka(config.err());
+    timeout_ms_ = config->socket_timeout_ms;
+    result<std::unique_ptr<client::Consumer>> c = make_error(errc::fail, "");
+    {
+      py::gil_scoped_release release;
+      c = client::Consumer::create(*config);
+    }
+    if (!c) throw_kafka(c.err());
+    consumer_ = std::move(c).value();
+  }
+  ~PyConsumer() { close(); }
+
+  client::Consumer& consumer() {
+    if (!consumer_) throw py::value_error("Consumer closed");
+    return *consumer_;
+  }
+
+  void close() {
+    if (!consumer_) return;
+    {
+      py::gil_scoped_release release;
+      consumer_->close();
+    }
+    consumer_.reset();
+    topic_names_.clear();
+  }
+
+  PyObject* topic_object(const std::shared_ptr<const std::string>& t) {
+    auto it = topic_names_.find(t.get());
+    if (it == topic_names_.end()) {
+      it = topic_names_.emplace(t.get(), std::make_pair(t, py::str(*t))).first;
+    }
+    PyObject* s = it->second.second.ptr();
+    Py_INCREF(s);
+    return s;
+  }
+
+  PyObject* to_message(const client::ConsumedRecord& r) {
+    PyObject* key = r.key_null ? nullptr
+                               : PyBytes_FromStringAndSize(reinterpret_cast<const char*>(r.key.data()),
+                                                           static_cast<Py_ssize_t>(r.key.size()));
+    PyObject* value =
+        r.value_null ? nullptr
+                     : PyBytes_FromStringAndSize(reinterpret_cast<const char*>(r.value.data()),
+                                                 static_cast<Py_ssize_t>(r.value.size()));
+    PyObject* headers = nullptr;
+    if (r.header_count > 0) {
+      storage::RecordView view;
+      view.header_count = r.header_count;
+      view.headers_data = r.headers;
+      auto hs = view.headers();
+      headers = PyList_New(static_cast<Py_ssize_t>(hs.size()));
+      for (size_t i = 0; i < hs.size(); ++i) {
+        PyObject* k = PyUnicode_DecodeUTF8(hs[i].key.data(), static_cast<Py_ssize_t>(hs[i].key.size()), "replace");
+        PyObject* v;
+        if (hs[i].value_null) {
+          v = Py_None;
+          Py_INCREF(v);
+        } else {
+          v = PyBytes_FromStringAndSize(reinterpret_cast<const char*>(hs[i].value.data()),
+                                        static_cast<Py_ssize_t>(hs[i].value.size()));
+        }
+        PyList_SET_ITEM(headers, static_cast<Py_ssize_t>(i), PyTuple_Pack(2, k, v));
+        Py_DECREF(k);
+        Py_DECREF(v);
+      }
+    }
+    PyObject* error = nullptr;
+    if (r.error != errc::none) error = kafka_error(r.error, r.error_message).release().ptr();
+    return new_message(r.topic ? topic_object(r.topic) : nullptr, r.partition, r.offset, key,
+                       value, headers, error, r.timestamp, r.timestamp_type);
+  }
+
+  // Up to `max` messages, waiting up to timeout_ms for `max` of them (for the first when
+  // `first_only`).
+  std::vector<client::ConsumedRecord> take(size_t max, int64_t timeout_ms, bool first_only) {
+    std::vector<client::ConsumedRecord> out;
+    client::Consumer* c = &consumer();
+    interruptible_wait(timeout_ms, [&](int64_t slice) {
+      c->consume(out, max - out.size(), slice);
+      return out.size() >= max || (first_only && !out.empty());
+    });
+    return out;
+  }
+
+  std::unique_ptr<client::Consumer> consumer_;
+  py::object error_cb_ = py::none();
+  int64_t timeout_ms_ = 60'000;
+  std::unordered_map<const std::string*, std::pair<std::shared_ptr<const std::string>, py::str>> topic_names_;
+};
+
+std::vector<client::TopicPartitionOffset> to_tpos(const py::list& partitions) {
+  std::vector<client::TopicPartitionOffset> out;
+  for (auto item : partitions) {
+    py::object tp = py::reinterpret_borrow<py::object>(item);
+    if (!py::hasattr(tp, "topic") || !py::hasattr(tp, "partition")) {
+      throw py::type_error("expected a list of TopicPartition");
+    }
+    out.push_back({tp.attr("topic").cast<std::string>(), tp.attr("partition").cast<int32_t>(),
+                   tp.attr("offset").cast<int64_t>()});
+  }
+  return out;
+}
+
+py::object make_tp(const std::string& topic, int32_t partition, int64_t offset) {
+  static py::object cls = py::module_::import("shoal._model").attr("TopicPartition");
+  return cls(topic, partition, offset);
+}
+
+}  // namespace
+
+void register_consumer(py::module_& m) {
+  py::class_<PyConsumer>(m, "Consumer", py::dynamic_attr(), R"doc(
+A Kafka consumer with confluent-kafka-python's API: Consumer(conf) with librdkafka's
+configuration names; bootstrap.servers is "shm://NAME".)doc")
+      .def(py::init<const py::dict&, const py::kwargs&>(), py::arg("conf") = py::dict())
+      .def(
+          "assign",
+          [](PyConsumer& c, py::list partitions) {
+            auto st = c.consumer().assign(to_tpos(partitions));
+            if (!st) throw_kafka(st.err());
+          },
+          py::arg("partitions"),
+          "Sets the partitions to consume, each from its TopicPartition offset (OFFSET_BEGINNING, "
+          "OFFSET_END, an offset, or OFFSET_INVALID/OFFSET_STORED: auto.offset.reset decides).")
+      .def("unassign", [](PyConsumer& c) { c.consumer().unassign(); })
+      .def("assignment",
+           [](PyConsumer& c) {
+             py::list out;
+             for (const auto& t : c.consumer().assignment()) out.append(make_tp(t.topic, t.partition, -1001));
+             return out;
+           })
+      .def(
+          "poll",
+          [](PyConsumer& c, py::object timeout) -> py::object {
+            auto got = c.take(1, timeout_to_ms(timeout), true);
+            if (got.empty()) return py::none();
+            PyObject* msg = c.to_message(got.front());
+            if (msg == nullptr) throw py::error_already_set();
+            return py::reinterpret_steal<py::object>(msg);
+          },
+          py::arg("timeout") = py::none(),
+          "The next message or event (check msg.error()), or None after timeout seconds.")
+      .def(
+          "consume",
+          [](PyConsumer& c, int64_t num_messages, py::object timeout) {
+            if (num_messages < 0 || num_messages > 1'000'000) {
+              throw py::value_error("num_messages must be between 0 and 1000000 (1M)");
+            }
+            auto got = c.take(static_cast<size_t>(num_messages), timeout_to_ms(timeout), false);
+            PyObject* list = PyList_New(static_cast<Py_ssize_t>(got.size()));
+            if (list == nullptr) throw py::error_already_set();
+            py::object owner = py::reinterpret_steal<py::object>(list);
+            for (size_t i = 0; i < got.size(); ++i) {
+              PyObject* msg = c.to_message(got[i]);
+              if (msg == nullptr) throw py::error_already_set();
+              PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), msg);
+            }
+            return owner;
+          },
+          py::arg("num_messages") = 1, py::arg("timeout") = -1,
+          "Up to num_messages messages, waiting at most timeout seconds to fill the list.")
+      .def(
+          "seek",
+          [](PyConsumer& c, py::object tp) {
+            auto st = c.consumer().seek(tp.attr("topic").cast<std::string>(),
+                                        tp.attr("partition").cast<int32_t>(),
+                                        tp.attr("offset").cast<int64_t>());
+            if (!st) throw_kafka(st.err());
+          },
+          py::arg("partition"), "Moves the partition's position to partition.offset.")
+      .def(
+          "position",
+          [](PyConsumer& c, py::list partitions) {
+            py::list out;
+            for (const auto& t : to_tpos(partitions)) {
+              out.append(make_tp(t.topic, t.partition, c.consumer().position(t.topic, t.partition)));
+            }
+            return out;
+          },
+          py::arg("partitions"),
+          "The offset of the next message for each partition (OFFSET_INVALID if none yet).")
+      .def(
+          "get_watermark_offsets",
+          [](PyConsumer& c, py::object tp, py::object timeout, bool cached) {
+            result<std::pair<int64_t, int64_t>> r = make_error(errc::fail, "");
+            std::string topic = tp.attr("topic").cast<std::string>();
+            int32_t partition = tp.attr("partition").cast<int32_t>();
+            int64_t t = timeout_to_ms(timeout, -1);
+            client::Consumer* raw = &c.consumer();
+            {
+              py::gil_scoped_release release;
+              r = raw->watermarks(topic, partition, t < 0 ? c.timeout_ms_ : t, cached);
+            }
+            if (!r) throw_kafka(r.err());
+            return py::make_tuple(r->first, r->second);
+          },
+          py::arg("partition"), py::arg("timeout") = py::none(), py::arg("cached") = false,
+          "(low, high) offsets of the partition: its first offset and its high watermark.")
+      .def(
+          "list_topics",
+          [](PyConsumer& c, py::object topic, py::object timeout) {
+            return list_topics(*c.consumer().cluster(), topic, timeout_to_ms(timeout, 60));
+          },
+          py::arg("topic") = py::none(), py::arg("timeout") = -1)
+      .def("close", &PyConsumer::close, "Stops fetching and releases the consumer.")
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](PyConsumer& c, py::args) {
+        c.close();
+        return false;
+      });
+}
+
+}  // namespace shoal::bindings

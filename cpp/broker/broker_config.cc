@@ -1,0 +1,250 @@
+#include "broker/broker_config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+
+#include <fmt/format.h>
+
+namespace shoal::broker {
+
+namespace {
+
+std::optional<int64_t> parse_long(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> parse_bool(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  if (s == "true") return true;
+  if (s == "false") return false;
+  return std::nullopt;
+}
+
+std::string trim(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+// Sets a broker-only field; returns an error message or "".
+using setter = std::function<std::string(BrokerConfig&, const std::string&)>;
+
+setter long_field(int64_t BrokerConfig::*f, int64_t min) {
+  return [=](BrokerConfig& c, const std::string& v) -> std::string {
+    auto n = parse_long(v);
+    if (!n || *n < min) return fmt::format("'{}' is not an integer >= {}", v, min);
+    c.*f = *n;
+    return "";
+  };
+}
+
+template <typename T>
+setter int_field(T BrokerConfig::*f, int64_t min, int64_t max) {
+  return [=](BrokerConfig& c, const std::string& v) -> std::string {
+    auto n = parse_long(v);
+    if (!n || *n < min || *n > max) return fmt::format("'{}' is not an integer in [{}, {}]", v, min, max);
+    c.*f = static_cast<T>(*n);
+    return "";
+  };
+}
+
+setter bool_field(bool BrokerConfig::*f) {
+  return [=](BrokerConfig& c, const std::string& v) -> std::string {
+    auto b = parse_bool(v);
+    if (!b) return fmt::format("'{}' is not true or false", v);
+    c.*f = *b;
+    return "";
+  };
+}
+
+struct entry {
+  BrokerConfigDefinition def;
+  setter set;  // broker-only keys; synonyms are applied through the topic config
+  int64_t unit = 1;  // synonyms in minutes or hours: multiply to ms
+};
+
+const std::vector<entry>& table() {
+  static const std::vector<entry> t = [] {
+    std::vector<entry> v;
+    auto add = [&](std::string name, std::string type, std::string dflt, std::string doc,
+                   setter s) { v.push_back({{name, type, dflt, doc, ""}, std::move(s)}); };
+    auto syn = [&](std::string name, std::string topic_key, std::string dflt, std::string doc,
+                   int64_t unit = 1) {
+      v.push_back({{name, "", dflt, doc, topic_key}, nullptr, unit});
+    };
+    add("broker.id", "int", "", "this broker's id (the --id flag; if set here it must agree)",
+        nullptr);
+    add("node.id", "int", "", "synonym of broker.id", nullptr);
+    add("log.dirs", "string", "<dir>/broker-<id>", "where this broker keeps its partitions' logs "
+        "(one directory)", nullptr);
+    add("log.dir", "string", "<dir>/broker-<id>", "synonym of log.dirs", nullptr);
+    add("num.partitions", "int", "1", "partitions of an auto-created or default topic",
+        int_field(&BrokerConfig::num_partitions, 1, 1'000'000));
+    add("default.replication.factor", "int", "1",
+        "replication factor of an auto-created topic, or when CreateTopics leaves it to the broker",
+        int_field(&BrokerConfig::default_replication_factor, 1, 32767));
+    add("auto.create.topics.enable", "boolean", "true",
+        "create a topic when a client asks for metadata of a topic that does not exist",
+        bool_field(&BrokerConfig::auto_create_topics_enable));
+    add("delete.topic.enable", "boolean", "true", "whether DeleteTopics may delete topics",
+        bool_field(&BrokerConfig::delete_topic_enable));
+    add("log.retention.check.interval.ms", "long", "300000",
+        "how often retention deletes old segments", long_field(&BrokerConfig::log_retention_check_interval_ms, 1));
+    add("log.cleaner.enable", "boolean", "true", "run compaction for compacted topics",
+        bool_field(&BrokerConfig::log_cleaner_enable));
+    add("log.cleaner.backoff.ms", "long", "15000", "pause between compaction passes",
+        long_field(&BrokerConfig::log_cleaner_backoff_ms, 0));
+    add("log.flush.scheduler.interval.ms", "long", "1000",
+        "how often flush.ms is checked", long_field(&BrokerConfig::log_flush_scheduler_interval_ms, 1));
+    add("shm.session.timeout.ms", "long", "10000",
+        "Shoal: a client whose shared-memory session is silent this long (dead or paused) loses it",
+        long_field(&BrokerConfig::shm_session_timeout_ms, 100));
+    syn("log.segment.bytes", "segment.bytes", "1073741824", "default segment.bytes");
+    syn("log.roll.ms", "segment.ms", "", "default segment.ms (overrides log.roll.hours)");
+    syn("log.roll.hours", "segment.ms", "168", "default segment.ms in hours", 3'600'000);
+    syn("log.index.size.max.bytes", "segment.index.bytes", "10485760", "default segment.index.bytes");
+    syn("log.index.interval.bytes", "index.interval.bytes", "4096", "default index.interval.bytes");
+    syn("log.retention.ms", "retention.ms", "", "default retention.ms (overrides the minutes "
+        "and hours forms)");
+    syn("log.retention.minutes", "retention.ms", "", "default retention.ms in minutes", 60'000);
+    syn("log.retention.hours", "retention.ms", "168", "default retention.ms in hours", 3'600'000);
+    syn("log.retention.bytes", "retention.bytes", "-1", "default retention.bytes");
+    syn("log.cleanup.policy", "cleanup.policy", "delete", "default cleanup.policy");
+    syn("log.cleaner.delete.retention.ms", "delete.retention.ms", "86400000",
+        "default delete.retention.ms");
+    syn("log.cleaner.min.cleanable.ratio", "min.cleanable.dirty.ratio", "0.5",
+        "default min.cleanable.dirty.ratio");
+    syn("log.cleaner.min.compaction.lag.ms", "min.compaction.lag.ms", "0",
+        "default min.compaction.lag.ms");
+    syn("message.max.bytes", "max.message.bytes", "1048588", "default max.message.bytes");
+    syn("log.flush.interval.messages", "flush.messages", "9223372036854775807",
+        "default flush.messages");
+    syn("log.flush.interval.ms", "flush.ms", "", "default flush.ms");
+    syn("log.message.timestamp.type", "message.timestamp.type", "CreateTime",
+        "default message.timestamp.type");
+    syn("compression.type", "compression.type", "producer", "default compression.type");
+    syn("min.insync.replicas", "min.insync.replicas", "1", "default min.insync.replicas");
+    syn("unclean.leader.election.enable", "unclean.leader.election.enable", "false",
+        "default unclean.leader.election.enable");
+    return v;
+  }();
+  return t;
+}
+
+const entry* find(const std::string& key) {
+  for (const auto& e : table()) {
+    if (e.def.name == key) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+result<BrokerConfig> BrokerConfig::from(const properties& props, const std::string& cluster,
+                                        int32_t broker_id,
+                                        const std::filesystem::path& cluster_dir) {
+  BrokerConfig c;
+  c.cluster = cluster;
+  c.broker_id = broker_id;
+  c.cluster_dir = cluster_dir;
+  c.log_dir = cluster_dir / ("broker-" + std::to_string(broker_id));
+
+  // Topic defaults: synonyms in increasing precedence (hours < minutes < ms), as Kafka.
+  std::map<std::string, std::pair<int, std::string>> topic_props;  // key -> (precedence, value)
+  for (const auto& [key, raw] : props) {
+    std::string value = trim(raw);
+    const entry* e = find(key);
+    if (e == nullptr) {
+      return make_error(errc::invalid_config, "unknown broker config '{}'", key);
+    }
+    if (key == "broker.id" || key == "node.id") {
+      auto n = parse_long(value);
+      if (!n || *n != broker_id) {
+        return make_error(errc::invalid_config, "'{}' is {} but --id is {}", key, value, broker_id);
+      }
+      continue;
+    }
+    if (key == "log.dirs" || key == "log.dir") {
+      if (value.empty() || value.find(',') != std::string::npos) {
+        return make_error(errc::invalid_config,
+                          "invalid value for '{}': '{}' (Shoal keeps one log directory per broker)",
+                          key, value);
+      }
+      c.log_dir = value;
+      continue;
+    }
+    if (e->set) {
+      std::string msg = e->set(c, value);
+      if (!msg.empty()) return make_error(errc::invalid_config, "invalid value for '{}': {}", key, msg);
+      continue;
+    }
+    std::string topic_value = value;
+    int precedence = 2;
+    if (e->unit != 1) {
+      auto n = parse_long(value);
+      if (!n) return make_error(errc::invalid_config, "invalid value for '{}': '{}' is not an integer", key, value);
+      topic_value = std::to_string(*n < 0 ? -1 : *n * e->unit);
+      precedence = e->unit == 60'000 ? 1 : 0;
+    }
+    // Check the value on its own so the error names the broker key.
+    if (auto check = cluster::TopicConfig{}.with({{e->def.topic_synonym, topic_value}}); !check) {
+      std::string msg = check.err().message;
+      size_t colon = msg.find(": ");
+      return make_error(errc::invalid_config, "invalid value for '{}': {}", key,
+                        colon == std::string::npos ? msg : msg.substr(colon + 2));
+    }
+    auto& slot = topic_props[e->def.topic_synonym];
+    if (slot.second.empty() || precedence >= slot.first) slot = {precedence, topic_value};
+  }
+  std::map<std::string, std::string> overrides;
+  for (const auto& [k, v] : topic_props) overrides[k] = v.second;
+  SHOAL_ASSIGN_OR_RETURN(c.topic_defaults, cluster::TopicConfig{}.with(overrides));
+  return c;
+}
+
+std::map<std::string, std::string> BrokerConfig::to_properties() const {
+  std::map<std::string, std::string> m;
+  m["broker.id"] = std::to_string(broker_id);
+  m["node.id"] = std::to_string(broker_id);
+  m["log.dirs"] = log_dir.string();
+  m["log.dir"] = log_dir.string();
+  m["num.partitions"] = std::to_string(num_partitions);
+  m["default.replication.factor"] = std::to_string(default_replication_factor);
+  m["auto.create.topics.enable"] = auto_create_topics_enable ? "true" : "false";
+  m["delete.topic.enable"] = delete_topic_enable ? "true" : "false";
+  m["log.retention.check.interval.ms"] = std::to_string(log_retention_check_interval_ms);
+  m["log.cleaner.enable"] = log_cleaner_enable ? "true" : "false";
+  m["log.cleaner.backoff.ms"] = std::to_string(log_cleaner_backoff_ms);
+  m["log.flush.scheduler.interval.ms"] = std::to_string(log_flush_scheduler_interval_ms);
+  m["shm.session.timeout.ms"] = std::to_string(shm_session_timeout_ms);
+  for (const auto& e : table()) {
+    if (e.def.topic_synonym.empty()) continue;
+    std::string v = topic_defaults.get(e.def.topic_synonym);
+    if (e.unit != 1) {
+      int64_t ms = std::stoll(v);
+      v = std::to_string(ms < 0 ? -1 : ms / e.unit);
+    }
+    m[e.def.name] = v;
+  }
+  return m;
+}
+
+const std::vector<BrokerConfigDefinition>& broker_config_definitions() {
+  static const std::vector<BrokerConfigDefinition> defs = [] {
+    std::vector<BrokerConfigDefinition> d;
+    for (const auto& e : table()) {
+      auto def = e.def;
+      if (def.type.empty()) def.type = e.unit != 1 ? "long" : "(as the topic key)";
+      d.push_back(def);
+    }
+    return d;
+  }();
+  return defs;
+}
+
+}  // namespace shoal::broker

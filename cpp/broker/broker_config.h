@@ -1,0 +1,60 @@
+// The broker's configuration: Kafka's broker property names and defaults where they apply,
+// read from a server.properties-style file plus --override key=value pairs. The topic-level
+// defaults (log.retention.ms and its kin) become the TopicConfig every new topic starts
+// from. The table in broker_config.cc defines every key once: parsing, validation, and the
+// README's configuration reference.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cluster/topic_config.h"
+#include "common/properties.h"
+#include "common/result.h"
+#include "storage/log_config.h"
+
+namespace shoal::broker {
+
+struct BrokerConfig {
+  std::string cluster;
+  int32_t broker_id = 0;
+  std::filesystem::path cluster_dir;  // --dir: shared by the cluster's brokers
+  std::filesystem::path log_dir;      // log.dirs (default <cluster_dir>/broker-<id>)
+
+  int32_t num_partitions = 1;                     // num.partitions
+  int16_t default_replication_factor = 1;         // default.replication.factor
+  bool auto_create_topics_enable = true;          // auto.create.topics.enable
+  bool delete_topic_enable = true;                // delete.topic.enable
+  int64_t log_retention_check_interval_ms = 300'000;  // log.retention.check.interval.ms
+  bool log_cleaner_enable = true;                 // log.cleaner.enable
+  int64_t log_cleaner_backoff_ms = 15'000;        // log.cleaner.backoff.ms
+  int64_t log_flush_scheduler_interval_ms = 1'000;  // log.flush.scheduler.interval.ms
+  // Shoal-specific: a client whose shared-memory session has been silent this long (dead or
+  // paused) loses it.
+  int64_t shm_session_timeout_ms = 10'000;        // shm.session.timeout.ms
+
+  // Defaults of every topic-level setting (from log.segment.bytes, log.retention.ms, ...).
+  cluster::TopicConfig topic_defaults;
+
+  // Builds the configuration from properties (a file's contents merged with overrides).
+  // Unknown keys and invalid values fail with INVALID_CONFIG naming the key.
+  static result<BrokerConfig> from(const properties& props, const std::string& cluster,
+                                   int32_t broker_id, const std::filesystem::path& cluster_dir);
+
+  // The effective value of every key, as Kafka prints them (DescribeConfigs on a broker).
+  std::map<std::string, std::string> to_properties() const;
+};
+
+struct BrokerConfigDefinition {
+  std::string name;
+  std::string type;
+  std::string default_value;
+  std::string doc;
+  std::string topic_synonym;  // the topic-level key this sets the default of, if any
+};
+
+const std::vector<BrokerConfigDefinition>& broker_config_definitions();
+
+}  // namespace shoal::broker

@@ -1,0 +1,26 @@
+// One handler per Kafka API, and the registry that routes a request to its handler. Each
+// handler decodes its request, does the work, and answers through the RequestContext, now
+// or later (delayed fetches).
+#pragma once
+
+#include "broker/request_context.h"
+#include "broker/services.h"
+
+namespace shoal::broker {
+
+void handle_api_versions(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_list_offsets(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_metadata(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_create_topics(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_delete_topics(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+
+// Decodes the request header and calls the API's handler; answers undecodable or unknown
+// requests with an ErrorResponse (INVALID_REQUEST, UNSUPPORTED_VERSION).
+void dispatch(BrokerServices& s, RequestContext ctx, protocol::bytes_view frame);
+
+// The APIs this broker serves, for ApiVersions.
+std::vector<protocol::api_key> supported_apis();
+
+}  // namespace shoal::broker

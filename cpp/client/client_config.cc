@@ -1,0 +1,268 @@
+#include "client/client_config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <functional>
+
+#include <fmt/format.h>
+
+namespace shoal::client {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+  return s;
+}
+
+std::optional<int64_t> to_long(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> to_bool(const std::string& s) {
+  std::string l = lower(s);
+  if (l == "true" || l == "1") return true;
+  if (l == "false" || l == "0") return false;
+  return std::nullopt;
+}
+
+using setter = std::function<std::string(ClientConfig&, const std::string&)>;
+
+template <typename T>
+setter integer(T ClientConfig::*f, int64_t min, int64_t max) {
+  return [=](ClientConfig& c, const std::string& v) -> std::string {
+    auto n = to_long(v);
+    if (!n || *n < min || *n > max) {
+      return fmt::format("expected an integer in [{}, {}], got \"{}\"", min, max, v);
+    }
+    c.*f = static_cast<T>(*n);
+    return "";
+  };
+}
+
+setter boolean(bool ClientConfig::*f) {
+  return [=](ClientConfig& c, const std::string& v) -> std::string {
+    auto b = to_bool(v);
+    if (!b) return fmt::format("expected true or false, got \"{}\"", v);
+    c.*f = *b;
+    return "";
+  };
+}
+
+setter ignored() {
+  return [](ClientConfig&, const std::string&) { return std::string(); };
+}
+
+struct entry {
+  const char* name;
+  const char* alias_of;  // nullptr for a canonical name
+  int kinds;             // bit 0 producer, 1 consumer, 2 admin
+  setter set;
+};
+
+constexpr int P = 1, C = 2, A = 4, ALL = 7;
+
+const std::vector<entry>& table() {
+  static const std::vector<entry> t = {
+      {"bootstrap.servers", nullptr, ALL,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         auto r = parse_bootstrap_servers(v);
+         if (!r) return r.err().message;
+         c.cluster = *r;
+         return "";
+       }},
+      {"metadata.broker.list", "bootstrap.servers", ALL, nullptr},
+      {"client.id", nullptr, ALL,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         c.client_id = v;
+         return "";
+       }},
+      {"request.timeout.ms", nullptr, ALL, integer(&ClientConfig::request_timeout_ms, 1, 900'000)},
+      {"socket.timeout.ms", nullptr, ALL, integer(&ClientConfig::socket_timeout_ms, 10, 300'000)},
+      {"metadata.max.age.ms", nullptr, ALL, integer(&ClientConfig::metadata_max_age_ms, 1, 86'400'000)},
+      {"retry.backoff.ms", nullptr, ALL, integer(&ClientConfig::retry_backoff_ms, 1, 300'000)},
+      {"retry.backoff.max.ms", nullptr, ALL, integer(&ClientConfig::retry_backoff_max_ms, 1, 300'000)},
+      // Producer.
+      {"acks", nullptr, P,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         std::string l = lower(v);
+         if (l == "all") {
+           c.acks = -1;
+           return "";
+         }
+         auto n = to_long(v);
+         if (!n || *n < -1 || *n > 1) return fmt::format("expected all, -1, 0 or 1, got \"{}\"", v);
+         c.acks = static_cast<int16_t>(*n);
+         return "";
+       }},
+      {"request.required.acks", "acks", P, nullptr},
+      {"linger.ms", nullptr, P, integer(&ClientConfig::linger_ms, 0, 900'000)},
+      {"queue.buffering.max.ms", "linger.ms", P, nullptr},
+      {"batch.num.messages", nullptr, P, integer(&ClientConfig::batch_num_messages, 1, 1'000'000)},
+      {"batch.size", nullptr, P, integer(&ClientConfig::batch_size, 1, INT32_MAX)},
+      {"queue.buffering.max.messages", nullptr, P,
+       integer(&ClientConfig::queue_buffering_max_messages, 0, INT32_MAX)},
+      {"queue.buffering.max.kbytes", nullptr, P,
+       integer(&ClientConfig::queue_buffering_max_kbytes, 1, INT32_MAX)},
+      {"message.max.bytes", nullptr, ALL, integer(&ClientConfig::message_max_bytes, 1000, 1'000'000'000)},
+      {"delivery.timeout.ms", nullptr, P, integer(&ClientConfig::message_timeout_ms, 0, INT32_MAX)},
+      {"message.timeout.ms", "delivery.timeout.ms", P, nullptr},
+      {"retries", nullptr, P, integer(&ClientConfig::retries, 0, INT32_MAX)},
+      {"message.send.max.retries", "retries", P, nullptr},
+      {"max.in.flight.requests.per.connection", nullptr, ALL,
+       integer(&ClientConfig::max_in_flight, 1, 1'000'000)},
+      {"max.in.flight", "max.in.flight.requests.per.connection", ALL, nullptr},
+      {"compression.type", nullptr, P,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         auto codec = storage::parse_compression(lower(v));
+         if (!codec) return fmt::format("expected none, gzip, snappy, lz4 or zstd, got \"{}\"", v);
+         c.compression = *codec;
+         return "";
+       }},
+      {"compression.codec", "compression.type", P, nullptr},
+      {"compression.level", nullptr, P, integer(&ClientConfig::compression_level, -1, 12)},
+      {"partitioner", nullptr, P,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         auto k = parse_partitioner(v);
+         if (!k) {
+           return fmt::format("expected random, consistent, consistent_random, murmur2, "
+                              "murmur2_random, fnv1a or fnv1a_random, got \"{}\"", v);
+         }
+         c.partitioner = *k;
+         return "";
+       }},
+      {"sticky.partitioning.linger.ms", nullptr, P,
+       integer(&ClientConfig::sticky_linger_ms, 0, 900'000)},
+      // Consumer.
+      {"group.id", nullptr, C,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         c.group_id = v;
+         return "";
+       }},
+      {"auto.offset.reset", nullptr, C,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         std::string l = lower(v);
+         if (l == "smallest" || l == "earliest" || l == "beginning") {
+           c.auto_offset_reset = "smallest";
+         } else if (l == "largest" || l == "latest" || l == "end") {
+           c.auto_offset_reset = "largest";
+         } else if (l == "error") {
+           c.auto_offset_reset = "error";
+         } else {
+           return fmt::format("expected smallest, earliest, beginning, largest, latest, end or "
+                              "error, got \"{}\"", v);
+         }
+         return "";
+       }},
+      {"fetch.wait.max.ms", nullptr, C, integer(&ClientConfig::fetch_wait_max_ms, 0, 300'000)},
+      {"fetch.min.bytes", nullptr, C, integer(&ClientConfig::fetch_min_bytes, 1, 100'000'000)},
+      {"fetch.max.bytes", nullptr, C, integer(&ClientConfig::fetch_max_bytes, 0, INT32_MAX)},
+      {"max.partition.fetch.bytes", nullptr, C,
+       integer(&ClientConfig::max_partition_fetch_bytes, 1, 1'000'000'000)},
+      {"fetch.message.max.bytes", "max.partition.fetch.bytes", C, nullptr},
+      {"queued.min.messages", nullptr, C, integer(&ClientConfig::queued_min_messages, 1, 10'000'000)},
+      {"queued.max.messages.kbytes", nullptr, C,
+       integer(&ClientConfig::queued_max_messages_kbytes, 1, 2'097'151)},
+      {"enable.partition.eof", nullptr, C, boolean(&ClientConfig::enable_partition_eof)},
+      {"check.crcs", nullptr, C, boolean(&ClientConfig::check_crcs)},
+      {"isolation.level", nullptr, C,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         if (v != "read_committed" && v != "read_uncommitted") {
+           return fmt::format("expected read_committed or read_uncommitted, got \"{}\"", v);
+         }
+         c.isolation_level = v;
+         return "";
+       }},
+      // Accepted so that configs written for a networked Kafka work unchanged; they have no
+      // meaning over shared memory.
+      {"security.protocol", nullptr, ALL,
+       [](ClientConfig&, const std::string& v) -> std::string {
+         if (lower(v) != "plaintext") {
+           return fmt::format("Shoal's shared-memory transport has no {}; use plaintext", v);
+         }
+         return "";
+       }},
+      {"socket.keepalive.enable", nullptr, ALL, ignored()},
+      {"socket.nagle.disable", nullptr, ALL, ignored()},
+      {"socket.send.buffer.bytes", nullptr, ALL, ignored()},
+      {"socket.receive.buffer.bytes", nullptr, ALL, ignored()},
+      {"socket.connection.setup.timeout.ms", nullptr, ALL, ignored()},
+      {"connections.max.idle.ms", nullptr, ALL, ignored()},
+      {"reconnect.backoff.ms", nullptr, ALL, ignored()},
+      {"reconnect.backoff.max.ms", nullptr, ALL, ignored()},
+      {"api.version.request", nullptr, ALL, ignored()},
+      {"broker.version.fallback", nullptr, ALL, ignored()},
+      {"broker.address.family", nullptr, ALL, ignored()},
+      {"client.dns.lookup", nullptr, ALL, ignored()},
+      {"debug", nullptr, ALL, ignored()},
+      {"log_level", nullptr, ALL, ignored()},
+      {"log.connection.close", nullptr, ALL, ignored()},
+      {"statistics.interval.ms", nullptr, ALL, ignored()},
+      {"topic.metadata.refresh.interval.ms", nullptr, ALL, ignored()},
+      {"allow.auto.create.topics", nullptr, C | P, ignored()},
+  };
+  return t;
+}
+
+}  // namespace
+
+result<std::string> parse_bootstrap_servers(const std::string& value) {
+  constexpr std::string_view scheme = "shm://";
+  std::string v = value;
+  while (!v.empty() && v.back() == '/') v.pop_back();
+  if (v.rfind(scheme, 0) != 0 || v.size() == scheme.size() ||
+      v.find_first_of(",/:", scheme.size()) != std::string::npos) {
+    return make_error(errc::invalid_arg,
+                      "bootstrap.servers \"{}\" is not a Shoal cluster: Shoal's clients attach to "
+                      "brokers on this host through shared memory with bootstrap.servers = "
+                      "\"shm://NAME\" (NAME as given to `shoal cluster up --name`); host:port "
+                      "addresses are for a Kafka cluster reached over the network",
+                      value);
+  }
+  return v.substr(scheme.size());
+}
+
+result<ClientConfig> parse_client_config(const std::map<std::string, std::string>& props,
+                                         client_kind kind) {
+  ClientConfig c;
+  int bit = kind == client_kind::producer ? P : kind == client_kind::consumer ? C : A;
+  bool have_bootstrap = false;
+  for (const auto& [key, value] : props) {
+    const entry* e = nullptr;
+    for (const auto& x : table()) {
+      if (key == x.name) e = &x;
+    }
+    if (e == nullptr) {
+      return make_error(errc::invalid_arg, "No such configuration property: \"{}\"", key);
+    }
+    const entry* canonical = e;
+    if (e->alias_of != nullptr) {
+      for (const auto& x : table()) {
+        if (std::string_view(x.name) == e->alias_of) canonical = &x;
+      }
+    }
+    if ((canonical->kinds & bit) == 0) {
+      // librdkafka accepts a consumer property on a producer with a warning; so do we.
+      c.raw[canonical->name] = value;
+      continue;
+    }
+    std::string msg = canonical->set(c, value);
+    if (!msg.empty()) {
+      return make_error(errc::invalid_arg, "Invalid value for configuration property \"{}\": {}",
+                        key, msg);
+    }
+    c.raw[canonical->name] = value;
+    if (std::string_view(canonical->name) == "bootstrap.servers") have_bootstrap = true;
+  }
+  if (!have_bootstrap) {
+    return make_error(errc::invalid_arg,
+                      "bootstrap.servers is not set: Shoal's clients need \"shm://NAME\", the name "
+                      "of a running cluster");
+  }
+  return c;
+}
+
+}  // namespace shoal::client

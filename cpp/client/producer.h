@@ -1,0 +1,137 @@
+// The producer: librdkafka's model. produce() appends the record to the open batch of its
+// partition and returns; a sender thread seals batches (batch.num.messages, batch.size,
+// linger.ms), compresses them, sends each leader one request holding all its partitions'
+// batches, retries retriable failures within delivery.timeout.ms (refreshing metadata when a
+// leader moved), and queues one delivery report per record, in order within a partition.
+//
+// Ordering: at most one batch per partition is in flight, so retries never reorder a
+// partition's records (Kafka's max.in.flight=1 guarantee, without its throughput cost here:
+// a batch holds up to batch.num.messages records and the round trip is microseconds).
+//
+// Thread safety: all methods are safe from any thread.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client/client_config.h"
+#include "client/cluster_client.h"
+#include "client/partitioner.h"
+#include "storage/record_batch.h"
+
+namespace shoal::client {
+
+struct DeliveryReport {
+  uint64_t opaque = 0;  // what produce() was given
+  errc error = errc::none;
+  std::string message;
+  int32_t partition = -1;
+  int64_t offset = -1;
+  int64_t timestamp = 0;
+  int timestamp_type = 1;  // 1 CreateTime, 2 LogAppendTime (confluent-kafka's constants)
+};
+
+class Producer {
+ public:
+  static result<std::unique_ptr<Producer>> create(const ClientConfig& config);
+  ~Producer();
+
+  // Enqueues a record. partition -1 lets the partitioner choose; timestamp 0 means now;
+  // opaque 0 means no delivery report is wanted (the record still counts in outstanding()).
+  // Errors, at once: _QUEUE_FULL (queue.buffering.max.*), MSG_SIZE_TOO_LARGE (over
+  // message.max.bytes), _UNKNOWN_PARTITION, _UNKNOWN_TOPIC when metadata for the topic is not
+  // cached yet (call ensure_topic() and retry; this keeps produce() from ever blocking).
+  status produce(const std::string& topic, int32_t partition, std::optional<storage::bytes_view> key,
+                 std::optional<storage::bytes_view> value, int64_t timestamp,
+                 std::span<const storage::RecordHeader> headers, uint64_t opaque);
+  // Looks the topic up (auto-creating it where the brokers allow). Errors: the broker's
+  // (UNKNOWN_TOPIC_OR_PART, TOPIC_EXCEPTION) or _TIMED_OUT / _TRANSPORT.
+  status ensure_topic(const std::string& topic, int64_t timeout_ms);
+
+  // Moves up to `max` delivery reports into `out`; returns how many.
+  size_t take_reports(std::vector<DeliveryReport>& out, size_t max);
+  // Sleeps until a report is ready or nothing is outstanding, at most timeout_ms.
+  void wait_for_reports(int64_t timeout_ms);
+  // Records produced and not yet reported and taken (Python's len(producer)).
+  size_t outstanding() const;
+  // Sends everything waiting now instead of after linger.ms (flush() calls this).
+  void flush_now();
+  // Fails queued (and, with `inflight`, in-flight) records with _PURGE_QUEUE/_PURGE_INFLIGHT.
+  void purge(bool queue, bool inflight);
+  std::shared_ptr<ClusterClient> cluster() const { return cluster_; }
+  // Stops the sender; undelivered records are dropped without reports.
+  void close();
+
+ private:
+  struct RecordMeta {
+    uint64_t opaque;
+    int64_t timestamp;
+  };
+  struct Batch {
+    storage::RecordBatchBuilder builder;  // until built
+    storage::bytes data;                  // once built
+    std::vector<RecordMeta> records;
+    size_t bytes_estimate = 0;
+    int64_t created_ms = 0;
+    int attempts = 0;
+    bool built = false;
+    explicit Batch(storage::compression c, int level) : builder(c, level) {}
+  };
+  struct PartitionQueue {
+    std::unique_ptr<Batch> open;
+    std::deque<std::unique_ptr<Batch>> sealed;
+    bool in_flight = false;
+    Batch* flying = nullptr;    // the batch in flight, owned by its request
+    bool flying_purged = false;  // purge(in_flight) reported it already
+    int64_t retry_after_ms = 0;
+  };
+  struct TopicQueue {
+    std::vector<PartitionQueue> partitions;
+    int32_t sticky = -1;
+    int64_t sticky_since_ms = 0;
+  };
+
+  explicit Producer(const ClientConfig& config, std::shared_ptr<ClusterClient> cluster);
+  void sender_loop();
+  // Seals open batches that are full, lingered long enough, or flushed. REQUIRES: mu_.
+  void seal_ready_locked(int64_t now, bool all);
+  void seal_locked(TopicQueue& tq, int32_t partition);
+  // Sends what can be sent; returns the earliest time something else becomes due.
+  void send_ready(int64_t now);
+  void expire_locked(int64_t now);
+  void complete(const std::string& topic, int32_t partition, std::unique_ptr<Batch> batch,
+                errc error, std::string message, int64_t base_offset, int64_t log_append_time);
+  void report_locked(const Batch& b, errc error, const std::string& message, int32_t partition,
+                     int64_t base_offset, int64_t log_append_time);
+  int32_t choose_partition(TopicQueue& tq, const std::string& topic,
+                           std::optional<storage::bytes_view> key, int64_t now);
+
+  ClientConfig config_;
+  std::shared_ptr<ClusterClient> cluster_;
+  Partitioner partitioner_;
+  std::mt19937 rng_{std::random_device{}()};
+
+  mutable std::mutex mu_;
+  std::condition_variable sender_cv_;   // work for the sender
+  std::condition_variable reports_cv_;  // reports ready, or everything delivered
+  std::map<std::string, TopicQueue> topics_;
+  std::deque<DeliveryReport> reports_;
+  size_t queued_messages_ = 0;    // produced, not yet delivered or failed
+  size_t queued_bytes_ = 0;
+  size_t outstanding_ = 0;        // queued + reports not yet taken
+  int in_flight_requests_ = 0;
+  bool flush_requested_ = false;
+  bool closing_ = false;
+  std::thread sender_;
+};
+
+}  // namespace shoal::client

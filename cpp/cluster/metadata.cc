@@ -1,0 +1,105 @@
+#include "cluster/metadata.h"
+
+namespace shoal::cluster {
+
+namespace {
+
+// The wire form of a journal entry: the epoch, the record's index in MetadataRecord, and the
+// record's own encoding.
+struct EncodedEntry {
+  int32_t controller_epoch = 0;
+  int8_t type = 0;
+  bytes payload;
+  template <typename V>
+  void visit(V& v) {
+    v(controller_epoch);
+    v(type);
+    v(payload);
+  }
+};
+
+template <size_t I = 0>
+result<MetadataRecord> decode_record(int8_t type, bytes_view payload) {
+  if constexpr (I < std::variant_size_v<MetadataRecord>) {
+    if (type == static_cast<int8_t>(I)) {
+      using R = std::variant_alternative_t<I, MetadataRecord>;
+      SHOAL_ASSIGN_OR_RETURN(R r, protocol::decode<R>(payload));
+      return MetadataRecord(std::move(r));
+    }
+    return decode_record<I + 1>(type, payload);
+  } else {
+    return make_error(errc::corrupt_message, "unknown metadata record type {}", type);
+  }
+}
+
+}  // namespace
+
+bytes encode_entry(const JournalEntry& e) {
+  EncodedEntry enc;
+  enc.controller_epoch = e.controller_epoch;
+  enc.type = static_cast<int8_t>(e.record.index());
+  enc.payload = std::visit([](const auto& r) { return protocol::encode(r); }, e.record);
+  return protocol::encode(enc);
+}
+
+result<JournalEntry> decode_entry(bytes_view data) {
+  SHOAL_ASSIGN_OR_RETURN(EncodedEntry enc, protocol::decode<EncodedEntry>(data));
+  SHOAL_ASSIGN_OR_RETURN(MetadataRecord rec, decode_record(enc.type, enc.payload));
+  return JournalEntry{enc.controller_epoch, std::move(rec)};
+}
+
+const TopicState* MetadataImage::topic(const std::string& name) const {
+  auto it = topics.find(name);
+  return it == topics.end() ? nullptr : &it->second;
+}
+
+const PartitionState* MetadataImage::partition(const std::string& name, int32_t p) const {
+  const TopicState* t = topic(name);
+  if (t == nullptr || p < 0 || p >= static_cast<int32_t>(t->partitions.size())) return nullptr;
+  return &t->partitions[static_cast<size_t>(p)];
+}
+
+bool MetadataImage::apply(const JournalEntry& e) {
+  if (e.controller_epoch < controller_epoch) return false;
+  auto live_topic = [this](const std::string& name, int64_t id) -> TopicState* {
+    auto it = topics.find(name);
+    if (it == topics.end() || it->second.topic_id != id) return nullptr;
+    return &it->second;
+  };
+  bool ok = std::visit(
+      [&](const auto& r) -> bool {
+        using R = std::decay_t<decltype(r)>;
+        if constexpr (std::is_same_v<R, CreateTopicRecord>) {
+          if (topics.count(r.topic.name)) return false;
+          topics[r.topic.name] = r.topic;
+        } else if constexpr (std::is_same_v<R, DeleteTopicRecord>) {
+          if (!live_topic(r.name, r.topic_id)) return false;
+          topics.erase(r.name);
+        } else if constexpr (std::is_same_v<R, PartitionChangeRecord>) {
+          TopicState* t = live_topic(r.topic, r.topic_id);
+          if (!t || r.partition < 0 || r.partition >= static_cast<int32_t>(t->partitions.size())) {
+            return false;
+          }
+          t->partitions[static_cast<size_t>(r.partition)] = r.state;
+        } else if constexpr (std::is_same_v<R, AddPartitionsRecord>) {
+          TopicState* t = live_topic(r.topic, r.topic_id);
+          if (!t) return false;
+          t->partitions.insert(t->partitions.end(), r.partitions.begin(), r.partitions.end());
+        } else if constexpr (std::is_same_v<R, TopicConfigRecord>) {
+          TopicState* t = live_topic(r.topic, r.topic_id);
+          if (!t) return false;
+          t->configs = r.configs;
+        } else if constexpr (std::is_same_v<R, ControllerRecord>) {
+          if (r.controller_epoch < controller_epoch) return false;
+          controller_id = r.controller_id;
+        }
+        return true;
+      },
+      e.record);
+  if (!ok) return false;
+  controller_epoch = std::max(controller_epoch, e.controller_epoch);
+  ++version;
+  return true;
+}
+
+}  // namespace shoal::cluster
