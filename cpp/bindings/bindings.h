@@ -8,6 +8,7 @@ namespace shoal::bindings {
 void register_admin(pybind11::module_& m);
 void register_consumer(pybind11::module_& m);
 void register_errors(pybind11::module_& m);
+void register_perf(pybind11::module_& m);
 void register_producer(pybind11::module_& m);
 void register_storage(pybind11::module_& m);
 

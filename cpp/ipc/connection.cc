@@ -255,7 +255,12 @@ void Connection::receive_loop() {
       last_check = now;
       session_.as<SessionHeader>()->region.heartbeat_ms.store(now, std::memory_order_release);
       if (!broken() && !check_broker()) {
-        log().warn("connection to broker {} of '{}' lost: {}", broker_id_, cluster_, broken_reason_);
+        // A broker that shut down or let us go is routine (clients reconnect); one that died
+        // or froze is worth a warning.
+        bool routine = broken_reason_.find("shut down") != std::string::npos ||
+                       broken_reason_.find("dropped") != std::string::npos;
+        log().log(routine ? spdlog::level::info : spdlog::level::warn,
+                  "connection to broker {} of '{}' lost: {}", broker_id_, cluster_, broken_reason_);
       }
       if (broken()) {
         fail_all(errc::transport, fmt::format("broker {}: {}", broker_id_, broken_reason_));

@@ -5,6 +5,9 @@ shared memory. The Python clients mirror confluent-kafka-python, so code moves t
 Kafka cluster by changing configuration.
 """
 
+import os as _os
+
+from shoal import _core
 from shoal._core import Consumer, Message, Producer, __version__
 from shoal._model import (
     OFFSET_BEGINNING,
@@ -34,6 +37,10 @@ from shoal.error import (
     ValueDeserializationError,
     ValueSerializationError,
 )
+
+# Client-side log lines go to stderr; keep them to warnings unless asked (SHOAL_LOG_LEVEL).
+if "SHOAL_LOG_LEVEL" not in _os.environ:
+    _core.set_log_level("warn")
 
 __all__ = [
     "OFFSET_BEGINNING",

@@ -181,7 +181,7 @@ class Cluster:
         if self._closed:
             return
         self._closed = True
-        for b, proc in self._procs.items():
+        for proc in self._procs.values():
             if proc.poll() is None:
                 try:
                     os.kill(proc.pid, signal.SIGCONT)

@@ -1,1 +1,60 @@
-"""Shared fixtures for Shoal's Python tests."""
+"""Shared fixtures for Shoal's Python tests. Every broker a test starts is stopped by the
+fixture that started it, by pid, even when the test fails."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+import pytest
+
+import shoal
+
+
+def wait_for(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:
+    """Polls `cond` until it is truthy; fails the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def cluster1() -> Iterator[shoal.Cluster]:
+    """A one-broker cluster in a temporary directory."""
+    with shoal.Cluster(brokers=1) as c:
+        yield c
+
+
+@pytest.fixture
+def conf(cluster1: shoal.Cluster) -> dict[str, str]:
+    return {"bootstrap.servers": cluster1.bootstrap_servers}
+
+
+def create_topic(
+    conf: dict[str, str], name: str, partitions: int = 1, rf: int = 1, **config: str
+) -> None:
+    admin = shoal.AdminClient(conf)
+    fs = admin.create_topics([shoal.NewTopic(name, partitions, rf, config=config or None)])
+    fs[name].result(30)
+    admin.close()
+
+
+def consume_all(
+    conf: dict[str, str], topic: str, expected: int, partitions: int = 1, timeout: float = 60.0
+) -> list[shoal.Message]:
+    """Reads `expected` records of every partition from the beginning."""
+    c = shoal.Consumer(conf)
+    c.assign([shoal.TopicPartition(topic, p, shoal.OFFSET_BEGINNING) for p in range(partitions)])
+    out: list[shoal.Message] = []
+    deadline = time.monotonic() + timeout
+    while len(out) < expected and time.monotonic() < deadline:
+        for m in c.consume(num_messages=10_000, timeout=0.2):
+            if m.error() is None:
+                out.append(m)
+    c.close()
+    return out

@@ -1,0 +1,295 @@
+"""The workloads behind `shoal perf producer` and `shoal perf consumer`, after Kafka's
+kafka-producer-perf-test and kafka-consumer-perf-test, with an optional Redis Streams run of
+the same records for comparison."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from shoal import _core
+from shoal._model import OFFSET_BEGINNING, TopicPartition
+
+# Latency of every Nth record is measured through a delivery callback; measuring every record
+# would make the Python loop measure its callbacks rather than the producer.
+LATENCY_SAMPLE_EVERY = 500
+
+
+@dataclass
+class ProducerStats:
+    records: int
+    bytes: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    summary: dict[str, float] | None = None  # from the native run
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / 1024 / 1024 / self.seconds if self.seconds > 0 else 0.0
+
+    def latency(self) -> dict[str, float]:
+        if self.summary is not None:
+            return self.summary
+        lat = sorted(self.latencies_ms)
+        if not lat:
+            return {}
+
+        def pct(p: float) -> float:
+            return lat[min(len(lat) - 1, int(p * len(lat)))]
+
+        return {
+            "avg": sum(lat) / len(lat),
+            "max": lat[-1],
+            "p50": pct(0.5),
+            "p95": pct(0.95),
+            "p99": pct(0.99),
+            "p999": pct(0.999),
+        }
+
+    def kafka_line(self) -> str:
+        lat = self.latency()
+        line = (
+            f"{self.records} records sent, {self.records_per_s:.1f} records/sec "
+            f"({self.mb_per_s:.2f} MB/sec)"
+        )
+        if lat:
+            line += (
+                f", {lat['avg']:.2f} ms avg latency, {lat['max']:.2f} ms max latency, "
+                f"{lat['p50']:.2f} ms 50th, {lat['p95']:.2f} ms 95th, "
+                f"{lat['p99']:.2f} ms 99th, {lat['p999']:.2f} ms 99.9th."
+            )
+        return line
+
+
+def run_python_producer(
+    conf: dict[str, Any], topic: str, records: int, record_size: int, throughput: int = -1
+) -> ProducerStats:
+    """A plain Python produce() loop, as a user writes it, then flush()."""
+    from shoal import Producer
+
+    payload = os.urandom(record_size)
+    latencies: list[float] = []
+    producer = Producer(conf)
+    producer.produce(topic, payload)  # looks the topic up once, outside the timing
+    producer.flush(30)
+
+    def on_delivery(err: Any, msg: Any) -> None:
+        if err is None:
+            latencies.append((msg.latency() or 0.0) * 1000.0)
+
+    produce = producer.produce
+    start = time.perf_counter()
+    for i in range(records):
+        if throughput > 0 and i % 1000 == 0:
+            due = start + i / throughput
+            while time.perf_counter() < due:
+                producer.poll(0)
+                time.sleep(0.0005)
+        while True:
+            try:
+                if i % LATENCY_SAMPLE_EVERY == 0:
+                    produce(topic, payload, on_delivery=on_delivery)
+                else:
+                    produce(topic, payload)
+                break
+            except BufferError:
+                producer.poll(0.01)
+    left = producer.flush(120)
+    seconds = time.perf_counter() - start
+    if left:
+        raise RuntimeError(f"{left} records were not delivered")
+    producer.close()
+    return ProducerStats(records, records * record_size, seconds, latencies)
+
+
+def run_native_producer(
+    conf: dict[str, Any], topic: str, records: int, record_size: int, throughput: int = -1
+) -> ProducerStats:
+    r = _core.perf.producer(conf, topic, records, record_size, throughput)
+    if r["errors"]:
+        raise RuntimeError(f"{r['errors']} records failed")
+    return ProducerStats(r["records"], r["bytes"], r["seconds"], summary=r["latency_ms"])
+
+
+@dataclass
+class ConsumerStats:
+    records: int
+    bytes: int
+    seconds: float
+    fetch_seconds: float
+
+    def kafka_lines(self, start: float, end: float) -> list[str]:
+        mb = self.bytes / 1024 / 1024
+        fmt = "%Y-%m-%d %H:%M:%S"
+        ts = f"{time.strftime(fmt, time.localtime(start))}:{int(start * 1000) % 1000:03d}"
+        te = f"{time.strftime(fmt, time.localtime(end))}:{int(end * 1000) % 1000:03d}"
+        secs = max(self.seconds, 1e-9)
+        fetch = max(self.fetch_seconds, 1e-9)
+        return [
+            "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, "
+            "rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec",
+            f"{ts}, {te}, {mb:.4f}, {mb / secs:.4f}, {self.records}, {self.records / secs:.4f}, "
+            f"0, {int(fetch * 1000)}, {mb / fetch:.4f}, {self.records / fetch:.4f}",
+        ]
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
+
+
+def run_python_consumer(
+    conf: dict[str, Any], topic: str, records: int, timeout_s: float = 120.0
+) -> ConsumerStats:
+    """A Python consume() loop over every partition of the topic, from the beginning."""
+    from shoal import Consumer
+
+    consumer = Consumer(conf)
+    md = consumer.list_topics(topic, timeout=30)
+    tmeta = md.topics.get(topic)
+    if tmeta is None or tmeta.error is not None:
+        raise RuntimeError(f"topic {topic} does not exist")
+    begin = time.perf_counter()
+    consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in tmeta.partitions])
+    count = nbytes = 0
+    first = 0.0
+    deadline = begin + timeout_s
+    while count < records and time.perf_counter() < deadline:
+        batch = consumer.consume(num_messages=100_000, timeout=0.1)
+        if not batch:
+            continue
+        if count == 0:
+            first = time.perf_counter()
+        for m in batch:
+            if m.error() is None:
+                count += 1
+                nbytes += len(m)
+    end = time.perf_counter()
+    consumer.close()
+    return ConsumerStats(count, nbytes, end - first if count else 0.0, end - begin)
+
+
+def run_native_consumer(
+    conf: dict[str, Any], topic: str, records: int, timeout_s: float = 120.0
+) -> ConsumerStats:
+    r = _core.perf.consumer(conf, topic, records, int(timeout_s * 1000))
+    return ConsumerStats(r["records"], r["bytes"], r["seconds"], r["fetch_seconds"])
+
+
+# --- Redis Streams, for comparison ---
+
+
+class RedisServer:
+    """A throwaway redis-server on loopback, stopped by pid."""
+
+    def __init__(self) -> None:
+        exe = shutil.which("redis-server")
+        if exe is None:
+            raise RuntimeError("redis-server is not installed (Debian package redis-server)")
+        try:
+            import redis
+        except ImportError as e:
+            raise RuntimeError(
+                "the redis Python package is not installed (pip install redis)"
+            ) from e
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.dir = tempfile.mkdtemp(prefix="shoal-redis-")
+        self.proc = subprocess.Popen(
+            [
+                exe,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.dir,
+                "--protected-mode",
+                "yes",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        self.client = redis.Redis(host="127.0.0.1", port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                break
+            except Exception:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    self.close()
+                    raise RuntimeError("redis-server did not start") from None
+                time.sleep(0.02)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def redis_xadd(server: RedisServer, records: int, record_size: int, pipeline: int = 1000) -> float:
+    """Records/s of pipelined XADD of `records` records."""
+    payload = os.urandom(record_size)
+    r = server.client
+    r.delete("shoal-perf")
+    start = time.perf_counter()
+    sent = 0
+    while sent < records:
+        n = min(pipeline, records - sent)
+        p = r.pipeline(transaction=False)
+        for _ in range(n):
+            p.xadd("shoal-perf", {"v": payload})
+        p.execute()
+        sent += n
+    return records / (time.perf_counter() - start)
+
+
+def redis_xread(server: RedisServer, records: int, count: int = 10_000) -> float:
+    """Records/s of XREAD over a stream filled first with `records` records."""
+    r = server.client
+    if r.xlen("shoal-perf") < records:
+        redis_xadd(server, records, 100)
+    start = time.perf_counter()
+    last = "0-0"
+    got = 0
+    while got < records:
+        resp = r.xread({"shoal-perf": last}, count=count)
+        if not resp:
+            break
+        entries = resp[0][1]
+        got += len(entries)
+        last = entries[-1][0]
+    return got / (time.perf_counter() - start)
+
+
+def print_err(msg: str) -> None:
+    print(msg, file=sys.stderr)
