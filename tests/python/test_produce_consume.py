@@ -42,7 +42,7 @@ def test_keys_values_headers_and_timestamps_arrive_intact(conf):
         assert m.topic() == "intact"
         assert m.timestamp()[0] == shoal.TIMESTAMP_CREATE_TIME
     # Same key, same partition, order kept.
-    for key, msgs in by_key.items():
+    for msgs in by_key.values():
         assert len({m.partition() for m in msgs}) == 1
         offsets = [m.offset() for m in msgs]
         assert offsets == sorted(offsets)
