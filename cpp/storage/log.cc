@@ -119,6 +119,7 @@ result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_e
     }
   }
   info.records = v.records;
+  if (epoch() >= 0) SHOAL_TRY(epochs_->assign(epoch(), base));
   return append_locked(v.data, v.meta, info, cfg);
 }
 
@@ -139,6 +140,10 @@ result<LogAppendInfo> Log::append_as_follower(bytes_view batches) {
     }
   }
   info.records = v.records;
+  for (const auto& m : v.meta) {
+    int32_t e = RecordBatchView(v.data.subspan(m.position, m.size)).partition_leader_epoch();
+    if (e >= 0) SHOAL_TRY(epochs_->assign(e, m.base));
+  }
   return append_locked(v.data, v.meta, info, config());
 }
 
@@ -258,6 +263,21 @@ result<std::optional<TimestampOffset>> Log::find_offset_of_max_timestamp() const
   return find_offset_by_timestamp(max_ts);
 }
 
+std::optional<int32_t> Log::latest_epoch() const {
+  auto e = epochs_->latest();
+  if (!e) return std::nullopt;
+  return e->epoch;
+}
+
+std::optional<std::pair<int32_t, offset>> Log::end_offset_for_epoch(int32_t epoch) const {
+  return epochs_->end_offset_for(epoch, log_end_offset());
+}
+
+status Log::assign_epoch(int32_t epoch) {
+  std::lock_guard lock(write_mu_);
+  return epochs_->assign(epoch, log_end_offset());
+}
+
 // --- truncation, log start, retention ---
 
 status Log::delete_segments_locked(const std::vector<segment_ptr>& doomed) {
@@ -308,6 +328,7 @@ status Log::truncate_to(offset o) {
     log_end_.store(keep->next_offset()(), std::memory_order_release);
   }
   log().info("{} truncated to offset {} (log end now {})", name_, o, log_end_offset());
+  SHOAL_TRY(epochs_->truncate_from_end(log_end_offset()));
   recovery_point_ = std::min(recovery_point_, log_end_offset());
   cleaner_checkpoint_ = std::min(cleaner_checkpoint_, log_end_offset());
   return write_checkpoint_locked();
@@ -328,6 +349,7 @@ status Log::truncate_fully_and_start_at(offset o) {
   log_end_.store(o(), std::memory_order_release);
   recovery_point_ = o;
   cleaner_checkpoint_ = o;
+  SHOAL_TRY(epochs_->clear());
   log().info("{} emptied and restarted at offset {}", name_, o);
   return write_checkpoint_locked();
 }
@@ -354,6 +376,7 @@ result<offset> Log::advance_log_start_offset(offset o) {
     }
   }
   SHOAL_TRY(delete_segments_locked(doomed));
+  SHOAL_TRY(epochs_->truncate_from_start(o));
   log().info("{} log start offset advanced to {}", name_, o);
   return o;
 }
@@ -402,6 +425,7 @@ result<int> Log::delete_old_segments() {
     first = offset(segments_.begin()->first);
   }
   if (first > log_start_offset()) log_start_.store(first(), std::memory_order_release);
+  SHOAL_TRY(epochs_->truncate_from_start(log_start_offset()));
   cleaner_checkpoint_ = std::max(cleaner_checkpoint_, log_start_offset());
   log().info("{} deleted {} segment(s) ({}); log start offset now {}", name_, doomed.size(), why,
              log_start_offset());

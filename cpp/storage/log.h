@@ -23,6 +23,7 @@
 #include "common/result.h"
 #include "common/types.h"
 #include "storage/file.h"
+#include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
 #include "storage/log_segment.h"
 
@@ -123,6 +124,13 @@ class Log {
   // Flushes, then writes the clean-shutdown marker. The log is unusable afterwards.
   status close();
 
+  // The leader epoch of the last batch, and where epoch `epoch` ends in this log (KIP-101):
+  // the largest epoch <= `epoch` this log knows and the offset after its last record.
+  std::optional<int32_t> latest_epoch() const;
+  std::optional<std::pair<int32_t, offset>> end_offset_for_epoch(int32_t epoch) const;
+  // Records that `epoch` starts at the log end (a new leader does this before appending).
+  status assign_epoch(int32_t epoch);
+
   offset log_start_offset() const { return offset(log_start_.load(std::memory_order_acquire)); }
   offset log_end_offset() const { return offset(log_end_.load(std::memory_order_acquire)); }
   offset recovery_point() const;
@@ -171,6 +179,7 @@ class Log {
   // Serializes compaction runs, which do most of their work without write_mu_.
   std::mutex cleaner_mu_;
 
+  std::unique_ptr<LeaderEpochCache> epochs_;
   std::atomic<int64_t> log_start_{0};
   std::atomic<int64_t> log_end_{0};
   offset recovery_point_{0};

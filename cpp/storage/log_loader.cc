@@ -243,6 +243,24 @@ result<std::unique_ptr<Log>> LogLoader::load(const fs::path& dir, LogConfig conf
       SHOAL_TRY(lg->write_checkpoint_locked());
     }
   }
+  // The leader epochs, from their checkpoint, or rebuilt from the batches when it is missing
+  // or does not fit the recovered log.
+  lg->epochs_ = std::make_unique<LeaderEpochCache>(env, dir / "leader-epoch-checkpoint");
+  SHOAL_ASSIGN_OR_RETURN(bool loaded, lg->epochs_->load());
+  auto latest = lg->epochs_->latest();
+  if (!loaded || (latest && latest->start > log_end)) {
+    SHOAL_TRY(lg->epochs_->clear());
+    for (const auto& s : segs) {
+      SHOAL_TRY(s->for_each_batch([&](bytes_view batch) -> status {
+        RecordBatchView v(batch);
+        if (v.partition_leader_epoch() >= 0) {
+          return lg->epochs_->assign(v.partition_leader_epoch(), v.base_offset());
+        }
+        return {};
+      }));
+    }
+  }
+  SHOAL_TRY(lg->epochs_->truncate_from_end(log_end));
   if (log_start > log_end) SHOAL_TRY(lg->truncate_fully_and_start_at(log_start));
   if (!existed && ordered.empty()) {
     log().info("{} created in {}", name, dir.string());
