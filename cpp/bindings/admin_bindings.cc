@@ -49,8 +49,9 @@ void register_admin(py::module_& m) {
           "create_topics",
           // Each topic: (name, partitions, replication factor, assignment, configs).
           [](PyAdmin& a,
-             const std::vector<std::tuple<std::string, int32_t, int32_t, std::vector<std::vector<int32_t>>,
-                                          std::map<std::string, std::string>>>& topics,
+             const std::vector<
+                 std::tuple<std::string, int32_t, int32_t, std::vector<std::vector<int32_t>>,
+                            std::map<std::string, std::string>>>& topics,
              bool validate_only, double timeout_s) {
             protocol::CreateTopicsRequest req;
             req.validate_only = validate_only;
@@ -72,7 +73,8 @@ void register_admin(py::module_& m) {
             result<protocol::CreateTopicsResponse> resp = make_error(errc::fail, "");
             {
               py::gil_scoped_release release;
-              resp = a.admin_->create_topics(req, timeout_s > 0 ? static_cast<int64_t>(timeout_s * 1000) : a.timeout_ms_);
+              resp = a.admin_->create_topics(
+                  req, timeout_s > 0 ? static_cast<int64_t>(timeout_s * 1000) : a.timeout_ms_);
             }
             if (!resp) throw_kafka(resp.err());
             std::vector<topic_result> out;
@@ -91,7 +93,8 @@ void register_admin(py::module_& m) {
             result<protocol::DeleteTopicsResponse> resp = make_error(errc::fail, "");
             {
               py::gil_scoped_release release;
-              resp = a.admin_->delete_topics(req, timeout_s > 0 ? static_cast<int64_t>(timeout_s * 1000) : a.timeout_ms_);
+              resp = a.admin_->delete_topics(
+                  req, timeout_s > 0 ? static_cast<int64_t>(timeout_s * 1000) : a.timeout_ms_);
             }
             if (!resp) throw_kafka(resp.err());
             std::vector<topic_result> out;

@@ -64,13 +64,14 @@ class PyConsumer {
   }
 
   PyObject* to_message(const client::ConsumedRecord& r) {
-    PyObject* key = r.key_null ? nullptr
-                               : PyBytes_FromStringAndSize(reinterpret_cast<const char*>(r.key.data()),
-                                                           static_cast<Py_ssize_t>(r.key.size()));
-    PyObject* value =
-        r.value_null ? nullptr
-                     : PyBytes_FromStringAndSize(reinterpret_cast<const char*>(r.value.data()),
-                                                 static_cast<Py_ssize_t>(r.value.size()));
+    PyObject* key = r.key_null
+                        ? nullptr
+                        : PyBytes_FromStringAndSize(reinterpret_cast<const char*>(r.key.data()),
+                                                    static_cast<Py_ssize_t>(r.key.size()));
+    PyObject* value = r.value_null
+                          ? nullptr
+                          : PyBytes_FromStringAndSize(reinterpret_cast<const char*>(r.value.data()),
+                                                      static_cast<Py_ssize_t>(r.value.size()));
     PyObject* headers = nullptr;
     if (r.header_count > 0) {
       storage::RecordView view;
@@ -79,7 +80,8 @@ class PyConsumer {
       auto hs = view.headers();
       headers = PyList_New(static_cast<Py_ssize_t>(hs.size()));
       for (size_t i = 0; i < hs.size(); ++i) {
-        PyObject* k = PyUnicode_DecodeUTF8(hs[i].key.data(), static_cast<Py_ssize_t>(hs[i].key.size()), "replace");
+        PyObject* k = PyUnicode_DecodeUTF8(hs[i].key.data(),
+                                           static_cast<Py_ssize_t>(hs[i].key.size()), "replace");
         PyObject* v;
         if (hs[i].value_null) {
           v = Py_None;
@@ -95,8 +97,8 @@ class PyConsumer {
     }
     PyObject* error = nullptr;
     if (r.error != errc::none) error = kafka_error(r.error, r.error_message).release().ptr();
-    return new_message(r.topic ? topic_object(r.topic) : nullptr, r.partition, r.offset, key,
-                       value, headers, error, r.timestamp, r.timestamp_type);
+    return new_message(r.topic ? topic_object(r.topic) : nullptr, r.partition, r.offset, key, value,
+                       headers, error, r.timestamp, r.timestamp_type);
   }
 
   // Up to `max` messages, waiting up to timeout_ms for `max` of them (for the first when
@@ -114,7 +116,8 @@ class PyConsumer {
   std::unique_ptr<client::Consumer> consumer_;
   py::object error_cb_ = py::none();
   int64_t timeout_ms_ = 60'000;
-  std::unordered_map<const std::string*, std::pair<std::shared_ptr<const std::string>, py::str>> topic_names_;
+  std::unordered_map<const std::string*, std::pair<std::shared_ptr<const std::string>, py::str>>
+      topic_names_;
 };
 
 std::vector<client::TopicPartitionOffset> to_tpos(const py::list& partitions) {
@@ -155,7 +158,8 @@ configuration names; bootstrap.servers is "shm://NAME".)doc")
       .def("assignment",
            [](PyConsumer& c) {
              py::list out;
-             for (const auto& t : c.consumer().assignment()) out.append(make_tp(t.topic, t.partition, -1001));
+             for (const auto& t : c.consumer().assignment())
+               out.append(make_tp(t.topic, t.partition, -1001));
              return out;
            })
       .def(
@@ -202,7 +206,8 @@ configuration names; bootstrap.servers is "shm://NAME".)doc")
           [](PyConsumer& c, py::list partitions) {
             py::list out;
             for (const auto& t : to_tpos(partitions)) {
-              out.append(make_tp(t.topic, t.partition, c.consumer().position(t.topic, t.partition)));
+              out.append(
+                  make_tp(t.topic, t.partition, c.consumer().position(t.topic, t.partition)));
             }
             return out;
           },

@@ -24,11 +24,21 @@ void message_dealloc(MessageObject* self) {
   Py_TYPE(self)->tp_free(reinterpret_cast<PyObject*>(self));
 }
 
-PyObject* m_error(MessageObject* self, PyObject*) { return or_none(self->error); }
-PyObject* m_value(MessageObject* self, PyObject*) { return or_none(self->value); }
-PyObject* m_key(MessageObject* self, PyObject*) { return or_none(self->key); }
-PyObject* m_topic(MessageObject* self, PyObject*) { return or_none(self->topic); }
-PyObject* m_headers(MessageObject* self, PyObject*) { return or_none(self->headers); }
+PyObject* m_error(MessageObject* self, PyObject*) {
+  return or_none(self->error);
+}
+PyObject* m_value(MessageObject* self, PyObject*) {
+  return or_none(self->value);
+}
+PyObject* m_key(MessageObject* self, PyObject*) {
+  return or_none(self->key);
+}
+PyObject* m_topic(MessageObject* self, PyObject*) {
+  return or_none(self->topic);
+}
+PyObject* m_headers(MessageObject* self, PyObject*) {
+  return or_none(self->headers);
+}
 PyObject* m_partition(MessageObject* self, PyObject*) {
   if (self->partition < 0) Py_RETURN_NONE;
   return PyLong_FromLong(self->partition);
@@ -108,10 +118,13 @@ PyObject* m_richcompare(PyObject* a, PyObject* b, int op) {
     if (p == nullptr || q == nullptr) return 0;
     return PyObject_RichCompareBool(p, q, Py_EQ);
   };
-  int eq = x->partition == y->partition && x->offset == y->offset &&
-           x->timestamp == y->timestamp && x->timestamp_type == y->timestamp_type;
-  for (auto [p, q] : {std::pair{x->topic, y->topic}, {x->key, y->key}, {x->value, y->value},
-                      {x->headers, y->headers}, {x->error, y->error}}) {
+  int eq = x->partition == y->partition && x->offset == y->offset && x->timestamp == y->timestamp &&
+           x->timestamp_type == y->timestamp_type;
+  for (auto [p, q] : {std::pair{x->topic, y->topic},
+                      {x->key, y->key},
+                      {x->value, y->value},
+                      {x->headers, y->headers},
+                      {x->error, y->error}}) {
     if (!eq) break;
     int r = same(p, q);
     if (r < 0) return nullptr;
@@ -122,8 +135,9 @@ PyObject* m_richcompare(PyObject* a, PyObject* b, int op) {
 }
 
 int message_init(MessageObject* self, PyObject* args, PyObject* kwds) {
-  static const char* kwlist[] = {"topic", "partition", "offset", "key", "value", "headers",
-                                 "error", "timestamp", "latency", "leader_epoch", nullptr};
+  static const char* kwlist[] = {"topic",   "partition",    "offset", "key",
+                                 "value",   "headers",      "error",  "timestamp",
+                                 "latency", "leader_epoch", nullptr};
   PyObject *topic = Py_None, *partition = Py_None, *offset = Py_None, *key = Py_None,
            *value = Py_None, *headers = Py_None, *error = Py_None, *timestamp = Py_None,
            *latency = Py_None, *leader_epoch = Py_None;
@@ -154,7 +168,8 @@ int message_init(MessageObject* self, PyObject* args, PyObject* kwds) {
     self->timestamp = PyLong_AsLongLong(PyTuple_GetItem(timestamp, 1));
   }
   self->latency = latency == Py_None ? -1 : PyFloat_AsDouble(latency);
-  self->leader_epoch = leader_epoch == Py_None ? -1 : static_cast<int32_t>(PyLong_AsLong(leader_epoch));
+  self->leader_epoch =
+      leader_epoch == Py_None ? -1 : static_cast<int32_t>(PyLong_AsLong(leader_epoch));
   return PyErr_Occurred() ? -1 : 0;
 }
 

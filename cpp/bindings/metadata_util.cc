@@ -8,7 +8,8 @@ namespace py = pybind11;
 
 namespace shoal::bindings {
 
-py::object list_topics(client::ClusterClient& cluster, const py::object& topic, int64_t timeout_ms) {
+py::object list_topics(client::ClusterClient& cluster, const py::object& topic,
+                       int64_t timeout_ms) {
   std::optional<std::vector<std::string>> topics;
   if (!topic.is_none()) topics = std::vector<std::string>{topic.cast<std::string>()};
   result<client::ClusterInfo> info = make_error(errc::fail, "");
@@ -22,7 +23,8 @@ py::object list_topics(client::ClusterClient& cluster, const py::object& topic, 
   md.attr("cluster_id") = info->cluster_id;
   md.attr("controller_id") = info->controller_id;
   md.attr("orig_broker_id") = info->orig_broker_id;
-  md.attr("orig_broker_name") = "shm://" + cluster.config().cluster + "/" + std::to_string(info->orig_broker_id);
+  md.attr("orig_broker_name") =
+      "shm://" + cluster.config().cluster + "/" + std::to_string(info->orig_broker_id);
   py::dict brokers;
   for (const auto& b : info->brokers) {
     py::object bm = model.attr("BrokerMetadata")();

@@ -1,9 +1,10 @@
 // The entry point of shoal._core: creates the submodules and registers each area.
+#include <pybind11/stl.h>
 #include "bindings/bindings.h"
 #include "bindings/message.h"
+#include "cluster/metadata.h"
 #include "common/logger.h"
 #include "ipc/cluster_region.h"
-#include <pybind11/stl.h>
 
 PYBIND11_MODULE(_core, m) {
   m.doc() = "Shoal's C++ core (private: import shoal instead)";
@@ -39,6 +40,45 @@ PYBIND11_MODULE(_core, m) {
       pybind11::arg("cluster"), pybind11::arg("stale_ms") = 10'000,
       "The brokers registered in a cluster's shared memory: id, pid, state (1 starting, 2 "
       "running, 3 stopping), alive, heartbeat_age_ms. Empty if no such cluster runs.");
+  m.def(
+      "cluster_state",
+      [](const std::string& cluster) -> pybind11::object {
+        auto region = shoal::ipc::ClusterRegion::open(cluster, 0);
+        if (!region) return pybind11::none();
+        pybind11::dict d;
+        auto c = (*region)->controller();
+        d["controller"] = c.id;
+        d["controller_epoch"] = c.epoch;
+        pybind11::list live;
+        pybind11::dict topics;
+        auto img = (*region)->read_image(0);
+        if (img) {
+          auto pub = shoal::protocol::decode<shoal::cluster::PublishedImage>(img->second);
+          if (pub) {
+            for (int32_t b : pub->live_brokers) live.append(b);
+            for (const auto& t : pub->topics) {
+              pybind11::list parts;
+              for (const auto& p : t.partitions) {
+                pybind11::dict pd;
+                pd["leader"] = p.leader;
+                pd["leader_epoch"] = p.leader_epoch;
+                pd["replicas"] = p.replicas;
+                pd["isr"] = p.isr;
+                parts.append(pd);
+              }
+              topics[pybind11::str(t.name)] = parts;
+            }
+            d["image_version"] = pub->version;
+          }
+        }
+        d["live"] = live;
+        d["topics"] = topics;
+        return d;
+      },
+      pybind11::arg("cluster"),
+      "What the cluster's controller last published: controller, controller_epoch, live "
+      "brokers, and each topic's partitions (leader, leader_epoch, replicas, isr). None if no "
+      "such cluster runs.");
   shoal::bindings::register_errors(m);
   if (!shoal::bindings::register_message_type(m.ptr())) throw pybind11::error_already_set();
   shoal::bindings::register_producer(m);

@@ -88,10 +88,10 @@ class PyProducer {
       ++served;
       if (pr.callback.is_none()) continue;
       py::object err = r.error == errc::none ? py::none() : kafka_error(r.error, r.message);
-      PyObject* msg = new_message(pr.topic.release().ptr(), r.partition, r.offset,
-                                  pr.key.release().ptr(), pr.value.release().ptr(),
-                                  pr.headers.release().ptr(), err.inc_ref().ptr(), r.timestamp,
-                                  r.timestamp_type);
+      PyObject* msg =
+          new_message(pr.topic.release().ptr(), r.partition, r.offset, pr.key.release().ptr(),
+                      pr.value.release().ptr(), pr.headers.release().ptr(), err.inc_ref().ptr(),
+                      r.timestamp, r.timestamp_type);
       if (msg == nullptr) throw py::error_already_set();
       reinterpret_cast<MessageObject*>(msg)->latency = now_s() - pr.produced_at;
       py::object m = py::reinterpret_steal<py::object>(msg);
@@ -100,7 +100,8 @@ class PyProducer {
   }
 
   static double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
   }
 
   size_t len() { return producer_ ? producer_->outstanding() + backlog_.size() : 0; }
@@ -191,8 +192,10 @@ bool parse_headers(PyObject* o, std::vector<storage::RecordHeader>& out, py::obj
     if (!p.set(v, "a header value")) return false;
     if (p.view) h.value = storage::bytes(p.view->begin(), p.view->end());
     out.push_back(std::move(h));
-    py::object value = p.view ? py::object(py::bytes(reinterpret_cast<const char*>(p.view->data()), p.view->size()))
-                              : py::object(py::none());
+    py::object value =
+        p.view
+            ? py::object(py::bytes(reinterpret_cast<const char*>(p.view->data()), p.view->size()))
+            : py::object(py::none());
     list.append(py::make_tuple(py::reinterpret_borrow<py::str>(k), value));
     return true;
   };
@@ -221,8 +224,8 @@ bool parse_headers(PyObject* o, std::vector<storage::RecordHeader>& out, py::obj
 }
 
 PyObject* produce_impl(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
-  static const char* names[] = {"topic", "value", "key", "partition", "on_delivery", "timestamp",
-                                "headers"};
+  static const char* names[] = {"topic",       "value",     "key",    "partition",
+                                "on_delivery", "timestamp", "headers"};
   PyObject* a[7] = {nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   if (nargs > 7) {
     PyErr_SetString(PyExc_TypeError, "produce() takes at most 7 positional arguments");
@@ -304,14 +307,14 @@ PyObject* produce_impl(PyObject* self, PyObject* const* args, Py_ssize_t nargs, 
       ensured = self_p->producer_->ensure_topic(topic_str, self_p->timeout_ms_);
     }
     if (!ensured) return set_python_error(ensured.err());
-    st = self_p->producer_->produce(topic_str, partition, key.view, value.view, timestamp,
-                                    headers, opaque);
+    st = self_p->producer_->produce(topic_str, partition, key.view, value.view, timestamp, headers,
+                                    opaque);
   }
   if (!st) return set_python_error(st.err());
   if (want_report) {
     PendingReport pr;
-    pr.callback = py::reinterpret_borrow<py::object>(cb != nullptr && cb != Py_None ? cb
-                                                                                  : self_p->default_dr_.ptr());
+    pr.callback = py::reinterpret_borrow<py::object>(
+        cb != nullptr && cb != Py_None ? cb : self_p->default_dr_.ptr());
     pr.topic = py::reinterpret_borrow<py::object>(topic);
     pr.key = a[2] != nullptr ? py::reinterpret_borrow<py::object>(a[2]) : py::none();
     pr.value = a[1] != nullptr ? py::reinterpret_borrow<py::object>(a[1]) : py::none();
@@ -333,54 +336,56 @@ PyMethodDef produce_def = {
 }  // namespace
 
 void register_producer(py::module_& m) {
-  auto cls = py::class_<PyProducer>(m, "Producer", py::dynamic_attr(), R"doc(
+  auto cls =
+      py::class_<PyProducer>(m, "Producer", py::dynamic_attr(), R"doc(
 A Kafka producer with confluent-kafka-python's API: Producer(conf) with librdkafka's
 configuration names; bootstrap.servers is "shm://NAME".)doc")
-      .def(py::init<const py::dict&, const py::kwargs&>(), py::arg("conf") = py::dict())
-      .def(
-          "poll",
-          [](PyProducer& p, py::object timeout) { return p.serve(timeout_to_ms(timeout)); },
-          py::arg("timeout") = py::none(),
-          "Serves delivery reports (calling their callbacks); waits up to timeout seconds for "
-          "the first. Returns how many were served.")
-      .def(
-          "flush", [](PyProducer& p, py::object timeout) { return p.flush(timeout_to_ms(timeout)); },
-          py::arg("timeout") = py::none(),
-          "Waits until every queued record is delivered (or timeout seconds pass), serving "
-          "delivery reports. Returns the number of records still waiting (0: all delivered).")
-      .def("__len__", &PyProducer::len)
-      .def(
-          "purge",
-          [](PyProducer& p, bool in_queue, bool in_flight, bool blocking) {
-            p.producer().purge(in_queue, in_flight);
-          },
-          py::arg("in_queue") = true, py::arg("in_flight") = true, py::arg("blocking") = true,
-          "Fails queued (and in-flight) records with _PURGE_QUEUE / _PURGE_INFLIGHT; their "
-          "reports come from the next poll() or flush().")
-      .def(
-          "list_topics",
-          [](PyProducer& p, py::object topic, py::object timeout) {
-            return list_topics(*p.producer().cluster(), topic, timeout_to_ms(timeout, 60));
-          },
-          py::arg("topic") = py::none(), py::arg("timeout") = -1,
-          "Cluster metadata (ClusterMetadata): brokers, topics, partitions with leaders, "
-          "replicas and in-sync replicas.")
-      .def(
-          "close",
-          [](PyProducer& p, py::object timeout) {
-            int left = p.producer_ ? p.flush(timeout_to_ms(timeout, 30)) : 0;
+          .def(py::init<const py::dict&, const py::kwargs&>(), py::arg("conf") = py::dict())
+          .def(
+              "poll",
+              [](PyProducer& p, py::object timeout) { return p.serve(timeout_to_ms(timeout)); },
+              py::arg("timeout") = py::none(),
+              "Serves delivery reports (calling their callbacks); waits up to timeout seconds for "
+              "the first. Returns how many were served.")
+          .def(
+              "flush",
+              [](PyProducer& p, py::object timeout) { return p.flush(timeout_to_ms(timeout)); },
+              py::arg("timeout") = py::none(),
+              "Waits until every queued record is delivered (or timeout seconds pass), serving "
+              "delivery reports. Returns the number of records still waiting (0: all delivered).")
+          .def("__len__", &PyProducer::len)
+          .def(
+              "purge",
+              [](PyProducer& p, bool in_queue, bool in_flight, bool blocking) {
+                p.producer().purge(in_queue, in_flight);
+              },
+              py::arg("in_queue") = true, py::arg("in_flight") = true, py::arg("blocking") = true,
+              "Fails queued (and in-flight) records with _PURGE_QUEUE / _PURGE_INFLIGHT; their "
+              "reports come from the next poll() or flush().")
+          .def(
+              "list_topics",
+              [](PyProducer& p, py::object topic, py::object timeout) {
+                return list_topics(*p.producer().cluster(), topic, timeout_to_ms(timeout, 60));
+              },
+              py::arg("topic") = py::none(), py::arg("timeout") = -1,
+              "Cluster metadata (ClusterMetadata): brokers, topics, partitions with leaders, "
+              "replicas and in-sync replicas.")
+          .def(
+              "close",
+              [](PyProducer& p, py::object timeout) {
+                int left = p.producer_ ? p.flush(timeout_to_ms(timeout, 30)) : 0;
+                p.close_producer();
+                return left;
+              },
+              py::arg("timeout") = py::none(),
+              "Flushes (up to timeout seconds), then releases the producer. Returns the records "
+              "left undelivered.")
+          .def("__enter__", [](py::object self) { return self; })
+          .def("__exit__", [](PyProducer& p, py::args) {
+            if (p.producer_) p.flush(-1);
             p.close_producer();
-            return left;
-          },
-          py::arg("timeout") = py::none(),
-          "Flushes (up to timeout seconds), then releases the producer. Returns the records "
-          "left undelivered.")
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](PyProducer& p, py::args) {
-        if (p.producer_) p.flush(-1);
-        p.close_producer();
-        return false;
-      });
+            return false;
+          });
   PyObject* descr = PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &produce_def);
   if (descr == nullptr) throw py::error_already_set();
   cls.attr("produce") = py::reinterpret_steal<py::object>(descr);

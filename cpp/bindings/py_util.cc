@@ -42,8 +42,8 @@ bool interruptible_wait(int64_t timeout_ms, const std::function<bool(int64_t)>& 
     }
     if (done) return true;
     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-    if (timeout_ms >= 0 && std::chrono::steady_clock::now() - start >=
-                               std::chrono::milliseconds(timeout_ms)) {
+    if (timeout_ms >= 0 &&
+        std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(timeout_ms)) {
       return false;
     }
   }
@@ -63,9 +63,9 @@ int64_t timeout_to_ms(const py::object& timeout, double default_s) {
 
 std::map<std::string, std::string> config_strings(const py::dict& conf,
                                                   std::map<std::string, py::object>* callbacks) {
-  static const std::set<std::string> python_keys = {
-      "on_delivery", "dr_cb", "dr_msg_cb", "error_cb", "throttle_cb", "stats_cb", "logger",
-      "on_commit", "oauth_cb"};
+  static const std::set<std::string> python_keys = {"on_delivery", "dr_cb",       "dr_msg_cb",
+                                                    "error_cb",    "throttle_cb", "stats_cb",
+                                                    "logger",      "on_commit",   "oauth_cb"};
   std::map<std::string, std::string> out;
   for (auto item : conf) {
     if (!py::isinstance<py::str>(item.first)) {

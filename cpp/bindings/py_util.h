@@ -17,7 +17,9 @@ namespace py = pybind11;
 
 // A KafkaError (shoal.error) for a code, with Kafka's retriable flag.
 py::object kafka_error(errc code, const std::string& message);
-inline py::object kafka_error(const error& e) { return kafka_error(e.code, e.message); }
+inline py::object kafka_error(const error& e) {
+  return kafka_error(e.code, e.message);
+}
 
 // Sets the Python exception for `e`: BufferError for _QUEUE_FULL (as confluent-kafka),
 // KafkaException(KafkaError) otherwise. Returns nullptr for C-API callers.

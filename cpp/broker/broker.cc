@@ -9,13 +9,16 @@
 #include <cstring>
 
 #include "broker/handlers/handlers.h"
+#include "common/clock.h"
 #include "common/logger.h"
 #include "ipc/process.h"
 
 namespace shoal::broker {
 
 namespace {
-spdlog::logger& log() { return logger("broker"); }
+spdlog::logger& log() {
+  return logger("broker");
+}
 }  // namespace
 
 Broker::Broker(BrokerConfig config) : config_(std::move(config)) {}
@@ -23,6 +26,7 @@ Broker::Broker(BrokerConfig config) : config_(std::move(config)) {}
 Broker::~Broker() {
   stop();
   if (maintenance_.joinable()) maintenance_.join();
+  if (controller_thread_.joinable()) controller_thread_.join();
   if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
@@ -47,52 +51,211 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
   log().info("broker {} of cluster '{}' starting: log directory {}", c.broker_id, c.cluster,
              c.log_dir.string());
 
+  SHOAL_ASSIGN_OR_RETURN(b->region_,
+                         ipc::ClusterRegion::join(c.cluster, c.cluster_dir.string(), c.broker_id));
   cluster::ControllerOptions copts;
   copts.broker_id = c.broker_id;
   copts.journal_path = c.cluster_dir / "cluster" / "metadata.log";
   copts.topic_defaults = c.topic_defaults;
   copts.default_partitions = c.num_partitions;
   copts.default_replication_factor = c.default_replication_factor;
-  SHOAL_ASSIGN_OR_RETURN(b->controller_, cluster::Controller::open(copts));
-
+  copts.broker_session_timeout_ms = c.broker_session_timeout_ms;
+  copts.auto_leader_rebalance_enable = c.auto_leader_rebalance_enable;
+  copts.leader_imbalance_check_interval_ms = c.leader_imbalance_check_interval_seconds * 1000;
+  b->controller_ = std::make_unique<cluster::Controller>(copts, b->region_.get());
   b->partitions_ = std::make_unique<PartitionManager>(b->config_);
-  SHOAL_TRY(b->partitions_->apply(*b->controller_->image()));
-  b->controller_->set_listener([pm = b->partitions_.get()](auto image) {
-    auto st = pm->apply(*image);
-    if (!st) log().error("applying metadata version {} failed: {}", image->version, st.err().message);
-  });
 
-  SHOAL_ASSIGN_OR_RETURN(b->cluster_,
-                         ipc::ClusterRegion::join(c.cluster, c.cluster_dir.string(), c.broker_id));
   ipc::ServerOptions sopts;
   sopts.cluster = c.cluster;
   sopts.broker_id = c.broker_id;
   sopts.session_timeout_ms = c.shm_session_timeout_ms;
   SHOAL_ASSIGN_OR_RETURN(b->server_, ipc::Server::create(sopts));
+
+  client::ClientConfig cc;
+  cc.cluster = c.cluster;
+  cc.client_id = "broker-" + std::to_string(c.broker_id);
+  cc.request_timeout_ms = c.replica_socket_timeout_ms;
+  cc.socket_timeout_ms = 2'000;
+  SHOAL_ASSIGN_OR_RETURN(b->client_, client::ClusterClient::connect(cc));
+  b->fetchers_ = std::make_unique<ReplicaFetcherManager>(b->config_, b->client_);
+
+  Broker* raw = b.get();
   b->services_ = std::unique_ptr<BrokerServices>(new BrokerServices{
-      b->config_, *b->controller_, *b->partitions_, b->fetches_,
-      [raw = b.get()] { return raw->live_brokers(); }});
-  b->cluster_->publish(ipc::broker_state::running, b->server_->inbox_name(),
-                       b->server_->incarnation());
-  log().info("broker {} of cluster '{}' is up: {} topic(s), {} local partition(s)", c.broker_id,
-             c.cluster, b->controller_->image()->topics.size(), b->partitions_->all().size());
+      b->config_, *b->controller_, *b->partitions_, b->delayed_, [raw] { return raw->view(); },
+      [raw](const std::string& topic) {
+        int32_t id = raw->region_->controller().id;
+        if (id < 0) return;
+        protocol::CreateTopicsRequest req;
+        req.topics.push_back({topic, -1, -1, {}, {}});
+        (void)raw->client_->send<protocol::CreateTopicsRequest, protocol::CreateTopicsResponse>(
+            id, req, 5'000, [](result<protocol::CreateTopicsResponse>) {});
+      }});
+  b->view_ = std::make_shared<ClusterView>();
+  b->region_->publish(ipc::broker_state::running, b->server_->inbox_name(),
+                      b->server_->incarnation());
+  log().info("broker {} of cluster '{}' is up", c.broker_id, c.cluster);
   return b;
 }
 
-std::vector<int32_t> Broker::live_brokers() const {
-  std::vector<int32_t> ids;
-  for (const auto& b : cluster_->brokers(10'000)) {
-    if (b.alive || b.id == config_.broker_id) ids.push_back(b.id);
-  }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
+std::shared_ptr<const ClusterView> Broker::view() const {
+  std::lock_guard lock(view_mu_);
+  return view_;
 }
 
 void Broker::stop() {
-  if (stopping_.exchange(true)) return;
-  if (server_) server_->stop();
+  if (stop_requested_.exchange(true)) return;
   maintenance_cv_.notify_all();
+}
+
+void Broker::poll_image() {
+  auto got = region_->read_image(applied_version_);
+  if (!got) return;
+  auto pub = protocol::decode<cluster::PublishedImage>(got->second);
+  if (!pub) {
+    log().error("cannot decode metadata image version {}: {}", got->first, pub.err().message);
+    applied_version_ = got->first;
+    return;
+  }
+  auto v = std::make_shared<ClusterView>();
+  v->published = std::move(pub).value();
+  v->image.version = v->published.metadata_version;
+  v->image.controller_id = v->published.controller_id;
+  v->image.controller_epoch = v->published.controller_epoch;
+  for (auto& t : v->published.topics) v->image.topics[t.name] = t;
+  auto following = partitions_->apply(v->image, ipc::monotonic_ms());
+  if (!following) {
+    log().error("applying metadata image {} failed: {}", got->first, following.err().message);
+  } else if (!stopping_) {
+    fetchers_->set_assignment(std::move(following).value());
+  }
+  applied_version_ = got->first;
+  {
+    std::lock_guard lock(view_mu_);
+    view_ = v;
+  }
+  // Leaderships may have moved: waiting produces and fetches answer now.
+  delayed_.wake_all();
+}
+
+void Broker::controller_loop() {
+  while (!stopping_.load()) {
+    controller_->tick();
+    std::unique_lock lock(maintenance_mu_);
+    maintenance_cv_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+}
+
+void Broker::propose_isr_changes(int64_t now) {
+  auto v = view();
+  protocol::AlterPartitionRequest req;
+  req.broker_id = node_id(config_.broker_id);
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<Partition>> asked;
+  for (auto& p : partitions_->all()) {
+    auto isr = p->isr_change(now, config_.replica_lag_time_max_ms, v->published.live_brokers);
+    if (!isr) continue;
+    auto st = p->state();
+    log().info("{} asking the controller to change the ISR [{}] -> [{}]", p->name(),
+               fmt::join(st.isr, ","), fmt::join(*isr, ","));
+    auto t = std::find_if(req.topics.begin(), req.topics.end(),
+                          [&](const auto& x) { return x.name == p->topic(); });
+    if (t == req.topics.end()) {
+      req.topics.push_back({p->topic(), {}});
+      t = req.topics.end() - 1;
+    }
+    protocol::AlterPartitionRequest::Partition ap;
+    ap.partition_index = partition_id(p->index());
+    ap.leader_epoch = leader_epoch(st.leader_epoch);
+    for (int32_t r : *isr) ap.new_isr.push_back(node_id(r));
+    ap.partition_epoch = st.partition_epoch;
+    t->partitions.push_back(ap);
+    asked[{p->topic(), p->index()}] = p;
+  }
+  if (asked.empty()) return;
+  result<protocol::AlterPartitionResponse> resp = make_error(errc::not_controller, "no controller");
+  if (controller_->active()) {
+    resp = controller_->alter_partition(req);
+  } else {
+    int32_t id = region_->controller().id;
+    if (id >= 0) {
+      resp = client_->call<protocol::AlterPartitionRequest, protocol::AlterPartitionResponse>(
+          id, req, 5'000);
+    }
+  }
+  for (auto& [key, p] : asked) {
+    std::optional<cluster::PartitionState> committed;
+    if (resp) {
+      for (const auto& t : resp->topics) {
+        if (t.name != key.first) continue;
+        for (const auto& rp : t.partitions) {
+          if (rp.partition_index() != key.second) continue;
+          if (rp.error == errc::none) {
+            cluster::PartitionState s = p->state();
+            s.isr.clear();
+            for (auto r : rp.isr) s.isr.push_back(r());
+            s.partition_epoch = rp.partition_epoch;
+            committed = s;
+          } else {
+            log().info("{} ISR change refused: {}", p->name(), errc_name(rp.error));
+          }
+        }
+      }
+    }
+    p->isr_change_done(committed);
+    delayed_.wake(key.first, key.second);
+  }
+}
+
+void Broker::recover_offline_partitions(int64_t now) {
+  auto offline = partitions_->offline();
+  region_->set_storage_failed(!offline.empty());
+  if (offline.empty()) return;
+  auto v = view();
+  bool all = true;
+  for (auto& p : offline) all = partitions_->reopen(p, v->image, now) && all;
+  if (all) {
+    log().info("every log is back online; broker {} may lead and follow again", config_.broker_id);
+    region_->set_storage_failed(false);
+    applied_version_ = 0;  // re-apply the current image to the reopened partitions
+  }
+}
+
+void Broker::controlled_shutdown() {
+  if (!config_.controlled_shutdown_enable) return;
+  int64_t deadline = ipc::monotonic_ms() + 10'000;
+  while (ipc::monotonic_ms() < deadline) {
+    result<protocol::ControlledShutdownResponse> resp =
+        make_error(errc::not_controller, "no controller");
+    if (controller_->active()) {
+      resp = controller_->controlled_shutdown(config_.broker_id);
+    } else {
+      int32_t id = region_->controller().id;
+      if (id >= 0) {
+        protocol::ControlledShutdownRequest req;
+        req.broker_id = node_id(config_.broker_id);
+        resp = client_->call<protocol::ControlledShutdownRequest,
+                             protocol::ControlledShutdownResponse>(id, req, 2'000);
+      }
+    }
+    if (resp && resp->error == errc::none) {
+      if (!resp->remaining_partitions.empty()) {
+        log().info("controlled shutdown: {} partition(s) have no other in-sync replica to lead",
+                   resp->remaining_partitions.size());
+      }
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // Wait for the image that moves our leaderships (our own loop applies it meanwhile).
+  int64_t wait_until = ipc::monotonic_ms() + 2'000;
+  while (ipc::monotonic_ms() < wait_until) {
+    bool leads = false;
+    for (auto& p : partitions_->all()) {
+      if (p->is_leader() && p->state().isr.size() > 1) leads = true;
+    }
+    if (!leads) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  controller_->resign();
 }
 
 void Broker::maintenance_loop() {
@@ -100,11 +263,25 @@ void Broker::maintenance_loop() {
   int64_t next_retention = now + config_.log_retention_check_interval_ms;
   int64_t next_flush = now + config_.log_flush_scheduler_interval_ms;
   int64_t next_clean = now + config_.log_cleaner_backoff_ms;
-  std::unique_lock lock(maintenance_mu_);
-  while (!stopping_.load()) {
-    maintenance_cv_.wait_for(lock, std::chrono::milliseconds(100));
-    if (stopping_.load()) break;
+  int64_t next_recover = now;
+  while (true) {
+    {
+      std::unique_lock lock(maintenance_mu_);
+      maintenance_cv_.wait_for(lock, std::chrono::milliseconds(50));
+    }
+    if (stop_requested_.load()) {
+      controlled_shutdown();
+      stopping_.store(true);
+      maintenance_cv_.notify_all();
+      server_->stop();
+      return;
+    }
     now = ipc::monotonic_ms();
+    propose_isr_changes(now);
+    if (now >= next_recover) {
+      recover_offline_partitions(now);
+      next_recover = now + 1'000;
+    }
     if (now >= next_retention) {
       int n = partitions_->run_retention();
       if (n > 0) log().info("retention deleted {} segment(s)", n);
@@ -123,6 +300,7 @@ void Broker::maintenance_loop() {
 
 int Broker::run() {
   maintenance_ = std::thread([this] { maintenance_loop(); });
+  controller_thread_ = std::thread([this] { controller_loop(); });
   int64_t last_beat = 0;
   server_->run(
       [this](const std::shared_ptr<ipc::ServerSession>& session, uint64_t corr,
@@ -131,26 +309,33 @@ int Broker::run() {
         ctx.client_pid = session->client_pid();
         ctx.max_response_bytes = session->max_response_bytes();
         ctx.send = [session, corr](protocol::bytes b) { session->respond(corr, b); };
+        // The newest image first (one atomic load when nothing changed): a client that was
+        // just told a topic was created or deleted must see that in any broker's metadata.
+        poll_image();
         dispatch(*services_, std::move(ctx), payload);
       },
       [this, &last_beat] {
         int64_t now = ipc::monotonic_ms();
-        fetches_.expire(now);
-        if (now - last_beat >= 100) {
-          cluster_->heartbeat();
+        poll_image();
+        delayed_.expire(now);
+        if (now - last_beat >= 50) {
+          region_->heartbeat();
           last_beat = now;
         }
       });
   log().info("broker {} stopping", config_.broker_id);
-  cluster_->publish(ipc::broker_state::stopping, server_->inbox_name(), server_->incarnation());
-  fetches_.flush_all();
   stopping_.store(true);
   maintenance_cv_.notify_all();
   if (maintenance_.joinable()) maintenance_.join();
+  if (controller_thread_.joinable()) controller_thread_.join();
+  region_->publish(ipc::broker_state::stopping, server_->inbox_name(), server_->incarnation());
+  fetchers_->stop();
+  delayed_.flush_all();
   int code = 0;
   if (!partitions_->close_all()) code = 1;
   server_.reset();  // releases sessions and removes the inbox
-  cluster_->leave();
+  client_->close();
+  region_->leave();
   log().info("broker {} stopped{}", config_.broker_id, code == 0 ? " cleanly" : " with errors");
   return code;
 }

@@ -1,18 +1,21 @@
 // A broker process: one log directory, the shared-memory inbox its clients talk to, the
-// request handlers, the controller (this broker is its cluster's controller while there is
-// one broker), and the background work (retention, flush policy, compaction).
+// request handlers, a controller (active on one broker of the cluster at a time), replica
+// fetchers for the partitions it follows, and the background work (ISR changes, retention,
+// flush policy, compaction, recovering from I/O errors).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include "broker/broker_config.h"
-#include "broker/fetch_purgatory.h"
 #include "broker/partition_manager.h"
+#include "broker/purgatory.h"
+#include "broker/replica_fetcher.h"
 #include "broker/services.h"
+#include "client/cluster_client.h"
 #include "cluster/controller.h"
 #include "ipc/cluster_region.h"
 #include "ipc/server.h"
@@ -21,14 +24,15 @@ namespace shoal::broker {
 
 class Broker {
  public:
-  // Locks the log directory, opens the metadata journal and every partition (recovering
-  // what a crash left), creates the inbox and registers in the cluster region.
+  // Locks the log directory, joins the cluster region, creates the inbox and the controller.
+  // Partitions are opened (and recovered) when the first metadata image arrives.
   static result<std::unique_ptr<Broker>> create(BrokerConfig config);
   ~Broker();
 
-  // Serves requests until stop(). Then answers waiting fetches, flushes and closes every log
-  // with its clean-shutdown marker, and leaves the cluster region. Returns 0, or 1 if
-  // something could not be closed cleanly.
+  // Serves requests until stop(). On stop: a controlled shutdown (leaderships handed to other
+  // in-sync replicas), then waiting fetches and produces are answered, every log is flushed
+  // and closed with its clean-shutdown marker, and the broker leaves the cluster region.
+  // Returns 0, or 1 if something could not be closed cleanly.
   int run();
   // Thread-safe; run() returns soon after.
   void stop();
@@ -36,18 +40,32 @@ class Broker {
  private:
   explicit Broker(BrokerConfig config);
   void maintenance_loop();
-  std::vector<int32_t> live_brokers() const;
+  void controller_loop();
+  void poll_image();
+  void propose_isr_changes(int64_t now);
+  void recover_offline_partitions(int64_t now);
+  void controlled_shutdown();
+  std::shared_ptr<const ClusterView> view() const;
 
   BrokerConfig config_;
   int lock_fd_ = -1;
+  std::unique_ptr<ipc::ClusterRegion> region_;
   std::unique_ptr<cluster::Controller> controller_;
   std::unique_ptr<PartitionManager> partitions_;
-  FetchPurgatory fetches_;
+  std::shared_ptr<client::ClusterClient> client_;
+  std::unique_ptr<ReplicaFetcherManager> fetchers_;
+  Purgatory delayed_;
   std::unique_ptr<ipc::Server> server_;
-  std::unique_ptr<ipc::ClusterRegion> cluster_;
   std::unique_ptr<BrokerServices> services_;
+
+  mutable std::mutex view_mu_;
+  std::shared_ptr<const ClusterView> view_;
+  uint64_t applied_version_ = 0;
+
+  std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};
   std::thread maintenance_;
+  std::thread controller_thread_;
   std::mutex maintenance_mu_;
   std::condition_variable maintenance_cv_;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <functional>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -47,7 +48,8 @@ template <typename T>
 setter int_field(T BrokerConfig::*f, int64_t min, int64_t max) {
   return [=](BrokerConfig& c, const std::string& v) -> std::string {
     auto n = parse_long(v);
-    if (!n || *n < min || *n > max) return fmt::format("'{}' is not an integer in [{}, {}]", v, min, max);
+    if (!n || *n < min || *n > max)
+      return fmt::format("'{}' is not an integer in [{}, {}]", v, min, max);
     c.*f = static_cast<T>(*n);
     return "";
   };
@@ -64,7 +66,7 @@ setter bool_field(bool BrokerConfig::*f) {
 
 struct entry {
   BrokerConfigDefinition def;
-  setter set;  // broker-only keys; synonyms are applied through the topic config
+  setter set;        // broker-only keys; synonyms are applied through the topic config
   int64_t unit = 1;  // synonyms in minutes or hours: multiply to ms
 };
 
@@ -72,7 +74,9 @@ const std::vector<entry>& table() {
   static const std::vector<entry> t = [] {
     std::vector<entry> v;
     auto add = [&](std::string name, std::string type, std::string dflt, std::string doc,
-                   setter s) { v.push_back({{name, type, dflt, doc, ""}, std::move(s)}); };
+                   setter s) {
+      v.push_back({{name, type, dflt, doc, ""}, std::move(s)});
+    };
     auto syn = [&](std::string name, std::string topic_key, std::string dflt, std::string doc,
                    int64_t unit = 1) {
       v.push_back({{name, "", dflt, doc, topic_key}, nullptr, unit});
@@ -80,8 +84,10 @@ const std::vector<entry>& table() {
     add("broker.id", "int", "", "this broker's id (the --id flag; if set here it must agree)",
         nullptr);
     add("node.id", "int", "", "synonym of broker.id", nullptr);
-    add("log.dirs", "string", "<dir>/broker-<id>", "where this broker keeps its partitions' logs "
-        "(one directory)", nullptr);
+    add("log.dirs", "string", "<dir>/broker-<id>",
+        "where this broker keeps its partitions' logs "
+        "(one directory)",
+        nullptr);
     add("log.dir", "string", "<dir>/broker-<id>", "synonym of log.dirs", nullptr);
     add("num.partitions", "int", "1", "partitions of an auto-created or default topic",
         int_field(&BrokerConfig::num_partitions, 1, 1'000'000));
@@ -94,22 +100,51 @@ const std::vector<entry>& table() {
     add("delete.topic.enable", "boolean", "true", "whether DeleteTopics may delete topics",
         bool_field(&BrokerConfig::delete_topic_enable));
     add("log.retention.check.interval.ms", "long", "300000",
-        "how often retention deletes old segments", long_field(&BrokerConfig::log_retention_check_interval_ms, 1));
+        "how often retention deletes old segments",
+        long_field(&BrokerConfig::log_retention_check_interval_ms, 1));
     add("log.cleaner.enable", "boolean", "true", "run compaction for compacted topics",
         bool_field(&BrokerConfig::log_cleaner_enable));
     add("log.cleaner.backoff.ms", "long", "15000", "pause between compaction passes",
         long_field(&BrokerConfig::log_cleaner_backoff_ms, 0));
-    add("log.flush.scheduler.interval.ms", "long", "1000",
-        "how often flush.ms is checked", long_field(&BrokerConfig::log_flush_scheduler_interval_ms, 1));
+    add("log.flush.scheduler.interval.ms", "long", "1000", "how often flush.ms is checked",
+        long_field(&BrokerConfig::log_flush_scheduler_interval_ms, 1));
     add("shm.session.timeout.ms", "long", "10000",
         "Shoal: a client whose shared-memory session is silent this long (dead or paused) loses it",
         long_field(&BrokerConfig::shm_session_timeout_ms, 100));
+    add("broker.session.timeout.ms", "long", "9000",
+        "a broker silent (dead or paused) this long loses its leaderships and ISR places",
+        long_field(&BrokerConfig::broker_session_timeout_ms, 100));
+    add("replica.lag.time.max.ms", "long", "30000",
+        "a follower that has not caught up with its leader for this long leaves the ISR",
+        long_field(&BrokerConfig::replica_lag_time_max_ms, 1));
+    add("replica.fetch.wait.max.ms", "long", "500", "how long a follower's fetch waits for data",
+        long_field(&BrokerConfig::replica_fetch_wait_max_ms, 0));
+    add("replica.fetch.max.bytes", "int", "1048576", "bytes a follower fetches per partition",
+        int_field(&BrokerConfig::replica_fetch_max_bytes, 1, INT32_MAX));
+    add("replica.fetch.response.max.bytes", "int", "10485760",
+        "bytes a follower fetches per request",
+        int_field(&BrokerConfig::replica_fetch_response_max_bytes, 1, INT32_MAX));
+    add("replica.fetch.backoff.ms", "long", "1000", "pause after a failed follower fetch",
+        long_field(&BrokerConfig::replica_fetch_backoff_ms, 0));
+    add("replica.socket.timeout.ms", "long", "30000", "timeout of a follower's fetch request",
+        long_field(&BrokerConfig::replica_socket_timeout_ms, 1));
+    add("auto.leader.rebalance.enable", "boolean", "true",
+        "move leadership back to each partition's preferred replica when it is in sync",
+        bool_field(&BrokerConfig::auto_leader_rebalance_enable));
+    add("leader.imbalance.check.interval.seconds", "long", "300",
+        "how often the controller moves leaderships back to preferred replicas",
+        long_field(&BrokerConfig::leader_imbalance_check_interval_seconds, 1));
+    add("controlled.shutdown.enable", "boolean", "true",
+        "on SIGTERM, hand leaderships to other in-sync replicas before stopping",
+        bool_field(&BrokerConfig::controlled_shutdown_enable));
     syn("log.segment.bytes", "segment.bytes", "1073741824", "default segment.bytes");
     syn("log.roll.ms", "segment.ms", "", "default segment.ms (overrides log.roll.hours)");
     syn("log.roll.hours", "segment.ms", "168", "default segment.ms in hours", 3'600'000);
-    syn("log.index.size.max.bytes", "segment.index.bytes", "10485760", "default segment.index.bytes");
+    syn("log.index.size.max.bytes", "segment.index.bytes", "10485760",
+        "default segment.index.bytes");
     syn("log.index.interval.bytes", "index.interval.bytes", "4096", "default index.interval.bytes");
-    syn("log.retention.ms", "retention.ms", "", "default retention.ms (overrides the minutes "
+    syn("log.retention.ms", "retention.ms", "",
+        "default retention.ms (overrides the minutes "
         "and hours forms)");
     syn("log.retention.minutes", "retention.ms", "", "default retention.ms in minutes", 60'000);
     syn("log.retention.hours", "retention.ms", "168", "default retention.ms in hours", 3'600'000);
@@ -180,16 +215,28 @@ result<BrokerConfig> BrokerConfig::from(const properties& props, const std::stri
     }
     if (e->set) {
       std::string msg = e->set(c, value);
-      if (!msg.empty()) return make_error(errc::invalid_config, "invalid value for '{}': {}", key, msg);
+      if (!msg.empty())
+        return make_error(errc::invalid_config, "invalid value for '{}': {}", key, msg);
       continue;
     }
     std::string topic_value = value;
     int precedence = 2;
     if (e->unit != 1) {
       auto n = parse_long(value);
-      if (!n) return make_error(errc::invalid_config, "invalid value for '{}': '{}' is not an integer", key, value);
+      if (!n)
+        return make_error(errc::invalid_config, "invalid value for '{}': '{}' is not an integer",
+                          key, value);
+      // Kafka's hours and minutes keys are ints; anything larger would also overflow once
+      // multiplied out to milliseconds and wrap to a tiny retention.
+      if (*n > std::numeric_limits<int32_t>::max()) {
+        return make_error(errc::invalid_config, "invalid value for '{}': {} is larger than {}", key,
+                          *n, std::numeric_limits<int32_t>::max());
+      }
       topic_value = std::to_string(*n < 0 ? -1 : *n * e->unit);
       precedence = e->unit == 60'000 ? 1 : 0;
+    } else if (key == "log.retention.ms") {
+      // As Kafka (KafkaConfig.logRetentionTimeMillis): any negative value means no time limit.
+      if (auto n = parse_long(value); n && *n < 0) topic_value = "-1";
     }
     // Check the value on its own so the error names the broker key.
     if (auto check = cluster::TopicConfig{}.with({{e->def.topic_synonym, topic_value}}); !check) {
@@ -222,12 +269,26 @@ std::map<std::string, std::string> BrokerConfig::to_properties() const {
   m["log.cleaner.backoff.ms"] = std::to_string(log_cleaner_backoff_ms);
   m["log.flush.scheduler.interval.ms"] = std::to_string(log_flush_scheduler_interval_ms);
   m["shm.session.timeout.ms"] = std::to_string(shm_session_timeout_ms);
+  m["broker.session.timeout.ms"] = std::to_string(broker_session_timeout_ms);
+  m["replica.lag.time.max.ms"] = std::to_string(replica_lag_time_max_ms);
+  m["replica.fetch.wait.max.ms"] = std::to_string(replica_fetch_wait_max_ms);
+  m["replica.fetch.max.bytes"] = std::to_string(replica_fetch_max_bytes);
+  m["replica.fetch.response.max.bytes"] = std::to_string(replica_fetch_response_max_bytes);
+  m["replica.fetch.backoff.ms"] = std::to_string(replica_fetch_backoff_ms);
+  m["replica.socket.timeout.ms"] = std::to_string(replica_socket_timeout_ms);
+  m["auto.leader.rebalance.enable"] = auto_leader_rebalance_enable ? "true" : "false";
+  m["leader.imbalance.check.interval.seconds"] =
+      std::to_string(leader_imbalance_check_interval_seconds);
+  m["controlled.shutdown.enable"] = controlled_shutdown_enable ? "true" : "false";
   for (const auto& e : table()) {
     if (e.def.topic_synonym.empty()) continue;
     std::string v = topic_defaults.get(e.def.topic_synonym);
     if (e.unit != 1) {
+      // The coarse forms are rounded up to whole units, so they stay valid (log.roll.hours
+      // must be >= 1) and read back to the same config: the exact *.ms form, printed too,
+      // takes precedence over them.
       int64_t ms = std::stoll(v);
-      v = std::to_string(ms < 0 ? -1 : ms / e.unit);
+      v = std::to_string(ms < 0 ? -1 : (ms + e.unit - 1) / e.unit);
     }
     m[e.def.name] = v;
   }

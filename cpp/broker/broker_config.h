@@ -23,17 +23,29 @@ struct BrokerConfig {
   std::filesystem::path cluster_dir;  // --dir: shared by the cluster's brokers
   std::filesystem::path log_dir;      // log.dirs (default <cluster_dir>/broker-<id>)
 
-  int32_t num_partitions = 1;                     // num.partitions
-  int16_t default_replication_factor = 1;         // default.replication.factor
-  bool auto_create_topics_enable = true;          // auto.create.topics.enable
-  bool delete_topic_enable = true;                // delete.topic.enable
+  int32_t num_partitions = 1;                         // num.partitions
+  int16_t default_replication_factor = 1;             // default.replication.factor
+  bool auto_create_topics_enable = true;              // auto.create.topics.enable
+  bool delete_topic_enable = true;                    // delete.topic.enable
   int64_t log_retention_check_interval_ms = 300'000;  // log.retention.check.interval.ms
-  bool log_cleaner_enable = true;                 // log.cleaner.enable
-  int64_t log_cleaner_backoff_ms = 15'000;        // log.cleaner.backoff.ms
-  int64_t log_flush_scheduler_interval_ms = 1'000;  // log.flush.scheduler.interval.ms
+  bool log_cleaner_enable = true;                     // log.cleaner.enable
+  int64_t log_cleaner_backoff_ms = 15'000;            // log.cleaner.backoff.ms
+  int64_t log_flush_scheduler_interval_ms = 1'000;    // log.flush.scheduler.interval.ms
   // Shoal-specific: a client whose shared-memory session has been silent this long (dead or
   // paused) loses it.
-  int64_t shm_session_timeout_ms = 10'000;        // shm.session.timeout.ms
+  int64_t shm_session_timeout_ms = 10'000;  // shm.session.timeout.ms
+
+  // Replication and the controller.
+  int64_t broker_session_timeout_ms = 9'000;              // broker.session.timeout.ms
+  int64_t replica_lag_time_max_ms = 30'000;               // replica.lag.time.max.ms
+  int64_t replica_fetch_wait_max_ms = 500;                // replica.fetch.wait.max.ms
+  int32_t replica_fetch_max_bytes = 1'048'576;            // replica.fetch.max.bytes
+  int32_t replica_fetch_response_max_bytes = 10'485'760;  // replica.fetch.response.max.bytes
+  int64_t replica_fetch_backoff_ms = 1'000;               // replica.fetch.backoff.ms
+  int64_t replica_socket_timeout_ms = 30'000;             // replica.socket.timeout.ms
+  bool auto_leader_rebalance_enable = true;               // auto.leader.rebalance.enable
+  int64_t leader_imbalance_check_interval_seconds = 300;  // leader.imbalance.check.interval.seconds
+  bool controlled_shutdown_enable = true;                 // controlled.shutdown.enable
 
   // Defaults of every topic-level setting (from log.segment.bytes, log.retention.ms, ...).
   cluster::TopicConfig topic_defaults;

@@ -2,7 +2,18 @@
 
 #include <algorithm>
 
+#include "common/logger.h"
+
 namespace shoal::broker {
+
+namespace {
+spdlog::logger& blog() {
+  return logger("broker");
+}
+bool contains(const std::vector<int32_t>& v, int32_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+}  // namespace
 
 Partition::Partition(std::string topic, int32_t index, int64_t topic_id, int32_t self_id,
                      std::unique_ptr<storage::Log> log, cluster::TopicConfig config)
@@ -16,12 +27,43 @@ Partition::Partition(std::string topic, int32_t index, int64_t topic_id, int32_t
   log_->set_config(config_.log);
 }
 
-void Partition::update(const cluster::PartitionState& state) {
-  {
-    std::lock_guard lock(mu_);
-    state_ = state;
+replica_role Partition::update(const cluster::PartitionState& state, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  replica_role next = state.leader == self_             ? replica_role::leader
+                      : contains(state.replicas, self_) ? replica_role::follower
+                                                        : replica_role::none;
+  bool new_leadership = next == replica_role::leader && (role_ != replica_role::leader ||
+                                                         state.leader_epoch != state_.leader_epoch);
+  if (new_leadership) {
+    // The epoch starts here: records this leader writes carry it, and followers check their
+    // logs against where it starts.
+    auto st = log_->assign_epoch(state.leader_epoch);
+    if (!st)
+      blog().error("{} cannot record leader epoch {}: {}", name_, state.leader_epoch,
+                   st.err().message);
+    follower_leo_.clear();
+    last_caught_up_ms_.clear();
+    for (int32_t r : state.replicas) {
+      if (r == self_) continue;
+      follower_leo_[r] = -1;
+      // In-sync followers get a full lag period to show up under the new leader.
+      last_caught_up_ms_[r] = contains(state.isr, r) ? now_ms : 0;
+    }
+    blog().info("{} leader at epoch {} with ISR [{}], log end {}, high watermark {}", name_,
+                state.leader_epoch, fmt::join(state.isr, ","), log_->log_end_offset(), hw_.load());
+  } else if (next == replica_role::follower && role_ != replica_role::follower) {
+    blog().info("{} follower of broker {} (epoch {})", name_, state.leader, state.leader_epoch);
   }
-  advance_high_watermark();
+  if (state.partition_epoch != state_.partition_epoch || new_leadership) pending_isr_.reset();
+  for (int32_t r : state.isr) {
+    if (r != self_ && next == replica_role::leader && !last_caught_up_ms_.count(r)) {
+      last_caught_up_ms_[r] = now_ms;
+    }
+  }
+  state_ = state;
+  role_ = next;
+  if (role_ == replica_role::leader) advance_high_watermark_locked();
+  return role_;
 }
 
 void Partition::set_config(const cluster::TopicConfig& c) {
@@ -35,9 +77,9 @@ cluster::TopicConfig Partition::config() const {
   return config_;
 }
 
-bool Partition::is_leader() const {
+replica_role Partition::role() const {
   std::lock_guard lock(mu_);
-  return state_.leader == self_;
+  return role_;
 }
 
 int32_t Partition::leader_id() const {
@@ -55,15 +97,30 @@ cluster::PartitionState Partition::state() const {
   return state_;
 }
 
-void Partition::advance_high_watermark() {
+size_t Partition::isr_size() const {
   std::lock_guard lock(mu_);
-  // With this broker the only in-sync replica, everything it has is committed. (Replication
-  // moves the watermark as followers catch up.)
-  if (state_.leader == self_ && state_.isr.size() == 1 && state_.isr.front() == self_) {
-    int64_t leo = log_->log_end_offset()();
-    int64_t cur = hw_.load(std::memory_order_relaxed);
-    if (leo > cur) hw_.store(leo, std::memory_order_release);
+  return state_.isr.size();
+}
+
+void Partition::advance_high_watermark_locked() {
+  if (role_ != replica_role::leader) return;
+  int64_t hw = log_->log_end_offset()();
+  // Every member of the ISR, and any follower being added to it, must have a record before
+  // it counts as committed.
+  std::vector<int32_t> members = state_.isr;
+  if (pending_isr_) {
+    for (int32_t r : *pending_isr_) {
+      if (!contains(members, r)) members.push_back(r);
+    }
   }
+  for (int32_t r : members) {
+    if (r == self_) continue;
+    auto it = follower_leo_.find(r);
+    int64_t leo = it == follower_leo_.end() ? -1 : it->second;
+    hw = std::min(hw, leo);
+  }
+  int64_t cur = hw_.load(std::memory_order_relaxed);
+  if (hw > cur) hw_.store(hw, std::memory_order_release);
 }
 
 result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> batches,
@@ -71,7 +128,7 @@ result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> ba
   int32_t epoch;
   {
     std::lock_guard lock(mu_);
-    if (state_.leader != self_) {
+    if (role_ != replica_role::leader) {
       return make_error(errc::not_leader_or_follower,
                         "broker {} is not the leader of {} (the leader is {})", self_, name_,
                         state_.leader);
@@ -84,11 +141,92 @@ result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> ba
     epoch = state_.leader_epoch;
   }
   auto info = log_->append_as_leader(batches, shoal::leader_epoch(epoch));
-  if (info) advance_high_watermark();
+  if (info) {
+    std::lock_guard lock(mu_);
+    advance_high_watermark_locked();
+  }
   return info;
 }
 
-result<storage::FetchDataInfo> Partition::read(shoal::offset start, size_t max_bytes) const {
+bool Partition::record_follower_fetch(int32_t replica, offset fetch_offset, int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  if (role_ != replica_role::leader || !follower_leo_.count(replica)) return false;
+  follower_leo_[replica] = fetch_offset();
+  if (fetch_offset >= log_->log_end_offset()) last_caught_up_ms_[replica] = now_ms;
+  int64_t before = hw_.load(std::memory_order_relaxed);
+  advance_high_watermark_locked();
+  return hw_.load(std::memory_order_relaxed) != before;
+}
+
+std::optional<std::pair<int32_t, offset>> Partition::divergence(int32_t last_fetched_epoch,
+                                                                offset fetch_offset) const {
+  if (last_fetched_epoch < 0) return std::nullopt;
+  auto end = log_->end_offset_for_epoch(last_fetched_epoch);
+  if (!end) {
+    // Every epoch we know is newer than the follower's: it must drop what it has of that epoch.
+    return std::make_pair(-1, log_->log_start_offset());
+  }
+  if (end->first != last_fetched_epoch || fetch_offset > end->second) return end;
+  return std::nullopt;
+}
+
+std::optional<std::vector<int32_t>> Partition::isr_change(int64_t now_ms, int64_t lag_max_ms,
+                                                          const std::vector<int32_t>& live) {
+  std::lock_guard lock(mu_);
+  if (role_ != replica_role::leader || pending_isr_) return std::nullopt;
+  std::vector<int32_t> isr;
+  for (int32_t r : state_.isr) {
+    if (r == self_) {
+      isr.push_back(r);
+      continue;
+    }
+    auto it = last_caught_up_ms_.find(r);
+    int64_t last = it == last_caught_up_ms_.end() ? 0 : it->second;
+    if (now_ms - last <= lag_max_ms) isr.push_back(r);
+  }
+  int64_t hw = hw_.load(std::memory_order_relaxed);
+  auto epoch_start = log_->end_offset_for_epoch(state_.leader_epoch - 1);
+  for (int32_t r : state_.replicas) {
+    if (r == self_ || contains(isr, r) || !contains(live, r)) continue;
+    auto it = follower_leo_.find(r);
+    int64_t leo = it == follower_leo_.end() ? -1 : it->second;
+    // Caught up: has everything committed, and everything this leadership wrote before it.
+    int64_t needed = std::max(hw, epoch_start ? epoch_start->second() : 0);
+    if (leo >= needed && now_ms - last_caught_up_ms_[r] <= lag_max_ms) isr.push_back(r);
+  }
+  if (isr == state_.isr) return std::nullopt;
+  pending_isr_ = isr;
+  return isr;
+}
+
+void Partition::isr_change_done(const std::optional<cluster::PartitionState>& committed) {
+  std::lock_guard lock(mu_);
+  pending_isr_.reset();
+  if (committed && committed->partition_epoch > state_.partition_epoch &&
+      committed->leader_epoch == state_.leader_epoch) {
+    state_ = *committed;
+  }
+  advance_high_watermark_locked();
+}
+
+result<storage::LogAppendInfo> Partition::append_as_follower(storage::bytes_view batches) {
+  return log_->append_as_follower(batches);
+}
+
+void Partition::set_follower_high_watermark(offset leader_hw) {
+  int64_t hw = std::min(leader_hw(), log_->log_end_offset()());
+  int64_t cur = hw_.load(std::memory_order_relaxed);
+  // A follower's high watermark may go down only through truncation (handled by its owner).
+  if (hw > cur) hw_.store(hw, std::memory_order_release);
+}
+
+void Partition::clamp_high_watermark() {
+  int64_t leo = log_->log_end_offset()();
+  int64_t cur = hw_.load(std::memory_order_relaxed);
+  if (cur > leo) hw_.store(leo, std::memory_order_release);
+}
+
+result<storage::FetchDataInfo> Partition::read(offset start, size_t max_bytes) const {
   return log_->read(start, max_bytes, high_watermark());
 }
 

@@ -14,7 +14,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-spdlog::logger& log() { return logger("broker"); }
+spdlog::logger& log() {
+  return logger("broker");
+}
 
 // Kafka's partition.metadata: which topic (by id) a partition directory belongs to, so a
 // directory of a deleted topic is never mistaken for one of a new topic with the same name.
@@ -55,7 +57,9 @@ fs::path PartitionManager::partition_dir(const std::string& topic, int32_t p) co
   return config_.log_dir / (topic + "-" + std::to_string(p));
 }
 
-status PartitionManager::apply(const cluster::MetadataImage& image) {
+result<std::map<int32_t, std::vector<std::shared_ptr<Partition>>>> PartitionManager::apply(
+    const cluster::MetadataImage& image, int64_t now_ms) {
+  std::map<int32_t, std::vector<std::shared_ptr<Partition>>> following;
   std::unique_lock lock(mu_);
   // Partitions that should exist here.
   std::set<std::pair<std::string, int32_t>> wanted;
@@ -111,21 +115,56 @@ status PartitionManager::apply(const cluster::MetadataImage& image) {
         log().error("{} cannot be opened: {}", opts.name, lg.err().message);
         return lg.err();
       }
-      SHOAL_TRY(storage::write_file_atomically(
-          storage::Env::posix(), dir / metadata_file,
-          fmt::format("version: 0\ntopic_id: {}\n", t->topic_id)));
+      SHOAL_TRY(
+          storage::write_file_atomically(storage::Env::posix(), dir / metadata_file,
+                                         fmt::format("version: 0\ntopic_id: {}\n", t->topic_id)));
       auto p = std::make_shared<Partition>(key.first, key.second, t->topic_id, config_.broker_id,
                                            std::move(lg).value(), cfg);
       it = partitions_.emplace(key, std::move(p)).first;
     } else {
       it->second->set_config(cfg);
     }
-    it->second->update(ps);
+    if (it->second->log().offline()) continue;  // waits for reopen()
+    if (it->second->update(ps, now_ms) == replica_role::follower && ps.leader >= 0) {
+      following[ps.leader].push_back(it->second);
+    }
   }
-  return {};
+  return following;
 }
 
-std::shared_ptr<Partition> PartitionManager::get(const std::string& topic, int32_t partition) const {
+std::vector<std::shared_ptr<Partition>> PartitionManager::offline() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::shared_ptr<Partition>> v;
+  for (const auto& [_, p] : partitions_) {
+    if (p->log().offline()) v.push_back(p);
+  }
+  return v;
+}
+
+bool PartitionManager::reopen(const std::shared_ptr<Partition>& p,
+                              const cluster::MetadataImage& image, int64_t now_ms) {
+  const cluster::TopicState* t = image.topic(p->topic());
+  if (t == nullptr || t->topic_id != p->topic_id()) return false;
+  auto cfg = config_.topic_defaults.with(t->configs);
+  if (!cfg) return false;
+  storage::LogOptions opts;
+  opts.name = p->name();
+  auto dir = p->log().dir();
+  (void)p->log().close();
+  auto lg = storage::Log::open(dir, cfg->log, opts);
+  if (!lg) return false;
+  auto fresh = std::make_shared<Partition>(p->topic(), p->index(), p->topic_id(), config_.broker_id,
+                                           std::move(lg).value(), *cfg);
+  fresh->update(t->partitions[static_cast<size_t>(p->index())], now_ms);
+  std::unique_lock lock(mu_);
+  partitions_[{p->topic(), p->index()}] = fresh;
+  log().info("{} reopened after an I/O error; log end {}", fresh->name(),
+             fresh->log().log_end_offset());
+  return true;
+}
+
+std::shared_ptr<Partition> PartitionManager::get(const std::string& topic,
+                                                 int32_t partition) const {
   std::shared_lock lock(mu_);
   auto it = partitions_.find({topic, partition});
   return it == partitions_.end() ? nullptr : it->second;
@@ -161,7 +200,8 @@ void PartitionManager::run_flush() {
 void PartitionManager::run_cleaner() {
   for (auto& p : all()) {
     auto r = p->log().compact();
-    if (!r && !p->log().offline()) log().warn("{} compaction failed: {}", p->name(), r.err().message);
+    if (!r && !p->log().offline())
+      log().warn("{} compaction failed: {}", p->name(), r.err().message);
   }
 }
 

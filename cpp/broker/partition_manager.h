@@ -26,7 +26,15 @@ class PartitionManager {
   // partitions this broker is a replica of, updates their state and config, closes and
   // deletes those of topics that are gone. Directories left by deleted topics (or by an
   // earlier topic of the same name) are removed.
-  status apply(const cluster::MetadataImage& image);
+  // Returns the partitions this broker now follows, by leader.
+  result<std::map<int32_t, std::vector<std::shared_ptr<Partition>>>> apply(
+      const cluster::MetadataImage& image, int64_t now_ms);
+  // Partitions whose log went offline after an I/O error.
+  std::vector<std::shared_ptr<Partition>> offline() const;
+  // Reopens an offline partition's log (recovering it) in a fresh Partition with the same
+  // state; true if it is usable again.
+  bool reopen(const std::shared_ptr<Partition>& p, const cluster::MetadataImage& image,
+              int64_t now_ms);
 
   std::shared_ptr<Partition> get(const std::string& topic, int32_t partition) const;
   std::vector<std::shared_ptr<Partition>> all() const;

@@ -1,17 +1,17 @@
-#include "broker/fetch_purgatory.h"
+#include "broker/purgatory.h"
 
 #include <algorithm>
 
 namespace shoal::broker {
 
-bool FetchPurgatory::waiting::try_complete(bool force) {
+bool Purgatory::waiting::try_complete(bool force) {
   std::lock_guard lock(mu);
   if (!answered) answered = attempt(force);
   return answered;
 }
 
-void FetchPurgatory::park(std::vector<std::pair<std::string, int32_t>> partitions,
-                          int64_t deadline_ms, attempt_fn attempt) {
+void Purgatory::park(std::vector<std::pair<std::string, int32_t>> partitions, int64_t deadline_ms,
+                     attempt_fn attempt) {
   auto w = std::make_shared<waiting>();
   w->partitions.insert(partitions.begin(), partitions.end());
   w->deadline_ms = deadline_ms;
@@ -20,7 +20,7 @@ void FetchPurgatory::park(std::vector<std::pair<std::string, int32_t>> partition
   waiting_.push_back(std::move(w));
 }
 
-void FetchPurgatory::wake(const std::string& topic, int32_t partition) {
+void Purgatory::wake(const std::string& topic, int32_t partition) {
   std::vector<std::shared_ptr<waiting>> candidates;
   {
     std::lock_guard lock(mu_);
@@ -39,7 +39,7 @@ void FetchPurgatory::wake(const std::string& topic, int32_t partition) {
   });
 }
 
-void FetchPurgatory::expire(int64_t now_ms) {
+void Purgatory::expire(int64_t now_ms) {
   std::vector<std::shared_ptr<waiting>> expired;
   {
     std::lock_guard lock(mu_);
@@ -55,9 +55,28 @@ void FetchPurgatory::expire(int64_t now_ms) {
   for (auto& w : expired) w->try_complete(true);
 }
 
-void FetchPurgatory::flush_all() { expire(INT64_MAX); }
+void Purgatory::wake_all() {
+  std::vector<std::shared_ptr<waiting>> all;
+  {
+    std::lock_guard lock(mu_);
+    all = waiting_;
+  }
+  std::vector<std::shared_ptr<waiting>> done;
+  for (auto& w : all) {
+    if (w->try_complete(false)) done.push_back(w);
+  }
+  if (done.empty()) return;
+  std::lock_guard lock(mu_);
+  std::erase_if(waiting_, [&](const auto& w) {
+    return std::find(done.begin(), done.end(), w) != done.end();
+  });
+}
 
-size_t FetchPurgatory::size() const {
+void Purgatory::flush_all() {
+  expire(INT64_MAX);
+}
+
+size_t Purgatory::size() const {
   std::lock_guard lock(mu_);
   return waiting_.size();
 }

@@ -1,6 +1,8 @@
-// Fetch requests waiting for data (Kafka's DelayedFetch): a consumer that asks for at least
-// fetch.min.bytes and finds less waits here until enough arrives or fetch.wait.max.ms passes.
-// Appends wake the fetches that read their partition; a timer answers the expired ones.
+// Requests waiting for something to happen to their partitions (Kafka's purgatory): a fetch
+// waiting for fetch.min.bytes to arrive (DelayedFetch), a produce with acks=all waiting for
+// the high watermark to pass its records (DelayedProduce). Appends, high-watermark moves and
+// leadership changes wake the operations on the partitions involved; a timer answers the
+// expired ones.
 //
 // Thread safety: all methods are safe from any thread; completions run on the calling thread.
 #pragma once
@@ -17,7 +19,7 @@
 
 namespace shoal::broker {
 
-class FetchPurgatory {
+class Purgatory {
  public:
   // Tries to complete the fetch; `force` means answer with whatever there is. Returns true
   // once it has answered.
@@ -30,6 +32,8 @@ class FetchPurgatory {
   void wake(const std::string& topic, int32_t partition);
   // Answers fetches whose deadline passed.
   void expire(int64_t now_ms);
+  // Retries every waiting operation (leaderships changed).
+  void wake_all();
   // Answers everything (shutdown).
   void flush_all();
   size_t size() const;

@@ -2,24 +2,31 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "broker/broker_config.h"
-#include "broker/fetch_purgatory.h"
 #include "broker/partition_manager.h"
+#include "broker/purgatory.h"
 #include "cluster/controller.h"
-#include "ipc/cluster_region.h"
 
 namespace shoal::broker {
+
+// The cluster as this broker last saw it published by the controller.
+struct ClusterView {
+  cluster::PublishedImage published;
+  cluster::MetadataImage image;
+};
 
 struct BrokerServices {
   const BrokerConfig& config;
   cluster::Controller& controller;
   PartitionManager& partitions;
-  FetchPurgatory& fetches;
-  // The ids of the brokers that are up (this one included).
-  std::function<std::vector<int32_t>()> live_brokers;
-  int32_t controller_id() const { return config.broker_id; }
+  Purgatory& delayed;
+  std::function<std::shared_ptr<const ClusterView>()> view;
+  // Asks the controller (wherever it is) to create a topic with the broker's defaults; the
+  // answer is not awaited (Metadata requests auto-create this way, as Kafka's brokers do).
+  std::function<void(const std::string& topic)> request_topic_creation;
 };
 
 }  // namespace shoal::broker

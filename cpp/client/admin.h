@@ -26,6 +26,9 @@ class Admin {
   explicit Admin(std::shared_ptr<ClusterClient> c) : cluster_(std::move(c)) {}
   // The controller's id, from a metadata request.
   result<int32_t> controller(int64_t timeout_ms);
+  // Sends to the controller, following it if it moves, until timeout_ms.
+  template <typename Req, typename Resp>
+  result<Resp> to_controller(const Req& req, int64_t timeout_ms);
   std::shared_ptr<ClusterClient> cluster_;
 };
 

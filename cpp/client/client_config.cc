@@ -82,9 +82,11 @@ const std::vector<entry>& table() {
        }},
       {"request.timeout.ms", nullptr, ALL, integer(&ClientConfig::request_timeout_ms, 1, 900'000)},
       {"socket.timeout.ms", nullptr, ALL, integer(&ClientConfig::socket_timeout_ms, 10, 300'000)},
-      {"metadata.max.age.ms", nullptr, ALL, integer(&ClientConfig::metadata_max_age_ms, 1, 86'400'000)},
+      {"metadata.max.age.ms", nullptr, ALL,
+       integer(&ClientConfig::metadata_max_age_ms, 1, 86'400'000)},
       {"retry.backoff.ms", nullptr, ALL, integer(&ClientConfig::retry_backoff_ms, 1, 300'000)},
-      {"retry.backoff.max.ms", nullptr, ALL, integer(&ClientConfig::retry_backoff_max_ms, 1, 300'000)},
+      {"retry.backoff.max.ms", nullptr, ALL,
+       integer(&ClientConfig::retry_backoff_max_ms, 1, 300'000)},
       // Producer.
       {"acks", nullptr, P,
        [](ClientConfig& c, const std::string& v) -> std::string {
@@ -107,7 +109,8 @@ const std::vector<entry>& table() {
        integer(&ClientConfig::queue_buffering_max_messages, 0, INT32_MAX)},
       {"queue.buffering.max.kbytes", nullptr, P,
        integer(&ClientConfig::queue_buffering_max_kbytes, 1, INT32_MAX)},
-      {"message.max.bytes", nullptr, ALL, integer(&ClientConfig::message_max_bytes, 1000, 1'000'000'000)},
+      {"message.max.bytes", nullptr, ALL,
+       integer(&ClientConfig::message_max_bytes, 1000, 1'000'000'000)},
       {"delivery.timeout.ms", nullptr, P, integer(&ClientConfig::message_timeout_ms, 0, INT32_MAX)},
       {"message.timeout.ms", "delivery.timeout.ms", P, nullptr},
       {"retries", nullptr, P, integer(&ClientConfig::retries, 0, INT32_MAX)},
@@ -128,8 +131,10 @@ const std::vector<entry>& table() {
        [](ClientConfig& c, const std::string& v) -> std::string {
          auto k = parse_partitioner(v);
          if (!k) {
-           return fmt::format("expected random, consistent, consistent_random, murmur2, "
-                              "murmur2_random, fnv1a or fnv1a_random, got \"{}\"", v);
+           return fmt::format(
+               "expected random, consistent, consistent_random, murmur2, "
+               "murmur2_random, fnv1a or fnv1a_random, got \"{}\"",
+               v);
          }
          c.partitioner = *k;
          return "";
@@ -152,8 +157,10 @@ const std::vector<entry>& table() {
          } else if (l == "error") {
            c.auto_offset_reset = "error";
          } else {
-           return fmt::format("expected smallest, earliest, beginning, largest, latest, end or "
-                              "error, got \"{}\"", v);
+           return fmt::format(
+               "expected smallest, earliest, beginning, largest, latest, end or "
+               "error, got \"{}\"",
+               v);
          }
          return "";
        }},
@@ -163,7 +170,8 @@ const std::vector<entry>& table() {
       {"max.partition.fetch.bytes", nullptr, C,
        integer(&ClientConfig::max_partition_fetch_bytes, 1, 1'000'000'000)},
       {"fetch.message.max.bytes", "max.partition.fetch.bytes", C, nullptr},
-      {"queued.min.messages", nullptr, C, integer(&ClientConfig::queued_min_messages, 1, 10'000'000)},
+      {"queued.min.messages", nullptr, C,
+       integer(&ClientConfig::queued_min_messages, 1, 10'000'000)},
       {"queued.max.messages.kbytes", nullptr, C,
        integer(&ClientConfig::queued_max_messages_kbytes, 1, 2'097'151)},
       {"enable.partition.eof", nullptr, C, boolean(&ClientConfig::enable_partition_eof)},

@@ -20,39 +20,39 @@ enum class client_kind { producer, consumer, admin };
 struct ClientConfig {
   std::string cluster;  // from bootstrap.servers = shm://NAME
   std::string client_id = "rdkafka";
-  int64_t request_timeout_ms = 30'000;       // request.timeout.ms
-  int64_t metadata_max_age_ms = 900'000;     // metadata.max.age.ms
-  int64_t socket_timeout_ms = 60'000;        // socket.timeout.ms (admin and metadata calls)
-  int64_t retry_backoff_ms = 100;            // retry.backoff.ms
-  int64_t retry_backoff_max_ms = 1'000;      // retry.backoff.max.ms
+  int64_t request_timeout_ms = 30'000;    // request.timeout.ms
+  int64_t metadata_max_age_ms = 900'000;  // metadata.max.age.ms
+  int64_t socket_timeout_ms = 60'000;     // socket.timeout.ms (admin and metadata calls)
+  int64_t retry_backoff_ms = 100;         // retry.backoff.ms
+  int64_t retry_backoff_max_ms = 1'000;   // retry.backoff.max.ms
 
   // Producer.
-  int16_t acks = -1;                           // acks / request.required.acks
-  int64_t linger_ms = 5;                       // linger.ms / queue.buffering.max.ms
-  int32_t batch_num_messages = 10'000;         // batch.num.messages
-  int32_t batch_size = 1'000'000;              // batch.size
-  int32_t queue_buffering_max_messages = 100'000;   // queue.buffering.max.messages
-  int64_t queue_buffering_max_kbytes = 1'048'576;   // queue.buffering.max.kbytes
-  int32_t message_max_bytes = 1'000'000;       // message.max.bytes
-  int64_t message_timeout_ms = 300'000;        // delivery.timeout.ms / message.timeout.ms
-  int32_t retries = INT32_MAX;                 // retries / message.send.max.retries
-  int32_t max_in_flight = 1'000'000;           // max.in.flight.requests.per.connection
+  int16_t acks = -1;                               // acks / request.required.acks
+  int64_t linger_ms = 5;                           // linger.ms / queue.buffering.max.ms
+  int32_t batch_num_messages = 10'000;             // batch.num.messages
+  int32_t batch_size = 1'000'000;                  // batch.size
+  int32_t queue_buffering_max_messages = 100'000;  // queue.buffering.max.messages
+  int64_t queue_buffering_max_kbytes = 1'048'576;  // queue.buffering.max.kbytes
+  int32_t message_max_bytes = 1'000'000;           // message.max.bytes
+  int64_t message_timeout_ms = 300'000;            // delivery.timeout.ms / message.timeout.ms
+  int32_t retries = INT32_MAX;                     // retries / message.send.max.retries
+  int32_t max_in_flight = 1'000'000;               // max.in.flight.requests.per.connection
   storage::compression compression = storage::compression::none;  // compression.type
-  int compression_level = -1;                  // compression.level
-  partitioner_kind partitioner = default_partitioner;  // partitioner
-  int64_t sticky_linger_ms = 10;               // sticky.partitioning.linger.ms
+  int compression_level = -1;                                     // compression.level
+  partitioner_kind partitioner = default_partitioner;             // partitioner
+  int64_t sticky_linger_ms = 10;                                  // sticky.partitioning.linger.ms
 
   // Consumer.
-  std::string group_id;                        // group.id
-  std::string auto_offset_reset = "largest";   // auto.offset.reset (normalized)
-  int64_t fetch_wait_max_ms = 500;             // fetch.wait.max.ms
-  int32_t fetch_min_bytes = 1;                 // fetch.min.bytes
-  int32_t fetch_max_bytes = 52'428'800;        // fetch.max.bytes
-  int32_t max_partition_fetch_bytes = 1'048'576;  // max.partition.fetch.bytes
-  int32_t queued_min_messages = 100'000;       // queued.min.messages
-  int64_t queued_max_messages_kbytes = 65'536; // queued.max.messages.kbytes
-  bool enable_partition_eof = false;           // enable.partition.eof
-  bool check_crcs = false;                     // check.crcs
+  std::string group_id;                            // group.id
+  std::string auto_offset_reset = "largest";       // auto.offset.reset (normalized)
+  int64_t fetch_wait_max_ms = 500;                 // fetch.wait.max.ms
+  int32_t fetch_min_bytes = 1;                     // fetch.min.bytes
+  int32_t fetch_max_bytes = 52'428'800;            // fetch.max.bytes
+  int32_t max_partition_fetch_bytes = 1'048'576;   // max.partition.fetch.bytes
+  int32_t queued_min_messages = 100'000;           // queued.min.messages
+  int64_t queued_max_messages_kbytes = 65'536;     // queued.max.messages.kbytes
+  bool enable_partition_eof = false;               // enable.partition.eof
+  bool check_crcs = false;                         // check.crcs
   std::string isolation_level = "read_committed";  // isolation.level
 
   // Everything as given (after alias resolution), for properties this struct does not model.

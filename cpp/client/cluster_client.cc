@@ -10,12 +10,15 @@ constexpr int64_t broker_stale_ms = 10'000;
 
 result<std::shared_ptr<ClusterClient>> ClusterClient::connect(const ClientConfig& config) {
   auto c = std::shared_ptr<ClusterClient>(new ClusterClient(config));
-  SHOAL_ASSIGN_OR_RETURN(c->region_,
-                         ipc::ClusterRegion::open(config.cluster, std::min<int64_t>(config.socket_timeout_ms, 5'000)));
+  SHOAL_ASSIGN_OR_RETURN(
+      c->region_,
+      ipc::ClusterRegion::open(config.cluster, std::min<int64_t>(config.socket_timeout_ms, 5'000)));
   return c;
 }
 
-ClusterClient::~ClusterClient() { close(); }
+ClusterClient::~ClusterClient() {
+  close();
+}
 
 void ClusterClient::close() {
   std::map<int32_t, std::shared_ptr<ipc::Connection>> conns;

@@ -9,7 +9,9 @@ namespace shoal::client {
 
 namespace {
 
-spdlog::logger& log() { return logger("client"); }
+spdlog::logger& log() {
+  return logger("client");
+}
 
 bool leader_error(errc e) {
   return e == errc::not_leader_or_follower || e == errc::unknown_topic_or_partition ||
@@ -30,7 +32,8 @@ int64_t decode_records(const std::shared_ptr<const std::string>& topic, int32_t 
   while (pos + bf::log_overhead <= buf.size()) {
     int64_t len = load_be<int32_t>(buf.data() + pos + bf::batch_length_pos);
     size_t total = static_cast<size_t>(len) + bf::log_overhead;
-    if (len < static_cast<int64_t>(bf::header_size - bf::log_overhead) || pos + total > buf.size()) {
+    if (len < static_cast<int64_t>(bf::header_size - bf::log_overhead) ||
+        pos + total > buf.size()) {
       break;  // a partial batch at the end of a response: fetched again next time
     }
     storage::bytes_view batch(buf.data() + pos, total);
@@ -57,10 +60,10 @@ int64_t decode_records(const std::shared_ptr<const std::string>& topic, int32_t 
       }
       holder = owned;
     }
-    const uint8_t* p = v.codec() == storage::compression::none ? v.records_data().data() : holder->data();
-    const uint8_t* end = v.codec() == storage::compression::none
-                             ? p + v.records_data().size()
-                             : holder->data() + holder->size();
+    const uint8_t* p =
+        v.codec() == storage::compression::none ? v.records_data().data() : holder->data();
+    const uint8_t* end = v.codec() == storage::compression::none ? p + v.records_data().size()
+                                                                 : holder->data() + holder->size();
     bool append_time = v.ts_type() == storage::timestamp_type::log_append_time;
     for (int32_t i = 0; i < v.records_count(); ++i) {
       storage::RecordView r;
@@ -100,7 +103,9 @@ result<std::unique_ptr<Consumer>> Consumer::create(const ClientConfig& config) {
 Consumer::Consumer(const ClientConfig& config, std::shared_ptr<ClusterClient> cluster)
     : config_(config), cluster_(std::move(cluster)) {}
 
-Consumer::~Consumer() { close(); }
+Consumer::~Consumer() {
+  close();
+}
 
 void Consumer::close() {
   {
@@ -205,7 +210,8 @@ void Consumer::resolve_offsets() {
           if (ps.fetch_offset != offset_invalid - 1) {
             push_event_locked(ps, errc::auto_offset_reset,
                               fmt::format("no initial offset for {} [{}] and auto.offset.reset is "
-                                          "error", k.first, k.second));
+                                          "error",
+                                          k.first, k.second));
             ps.fetch_offset = offset_invalid - 1;  // reported; wait for a seek
             data_cv_.notify_all();
           }
@@ -278,9 +284,9 @@ void Consumer::fetch_loop() {
         if (ps.in_flight || now < ps.retry_after_ms || queued_bytes_ >= limit) continue;
         if (static_cast<size_t>(k.second) >= info->partitions.size()) {
           if (ps.retry_after_ms == 0 || now >= ps.retry_after_ms) {
-            push_event_locked(ps, errc::unknown_partition,
-                              fmt::format("Local: Unknown partition: {} has no partition {}",
-                                          k.first, k.second));
+            push_event_locked(
+                ps, errc::unknown_partition,
+                fmt::format("Local: Unknown partition: {} has no partition {}", k.first, k.second));
             ps.retry_after_ms = now + 5'000;
             data_cv_.notify_all();
           }
@@ -329,9 +335,9 @@ void Consumer::fetch_loop() {
           if (t.error == errc::none) continue;
           for (auto& [k, ps] : partitions_) {
             if (k.first != name || now < ps.retry_after_ms) continue;
-            push_event_locked(ps, t.error, t.error_message.empty()
-                                               ? std::string(errc_description(t.error))
-                                               : t.error_message);
+            push_event_locked(
+                ps, t.error,
+                t.error_message.empty() ? std::string(errc_description(t.error)) : t.error_message);
             ps.retry_after_ms = now + 5'000;
           }
           data_cv_.notify_all();
@@ -390,13 +396,15 @@ void Consumer::handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
             ps.fetch_offset = offset_invalid - 1;
             data = true;
           } else {
-            ps.fetch_offset = config_.auto_offset_reset == "smallest" ? offset_beginning : offset_end;
+            ps.fetch_offset =
+                config_.auto_offset_reset == "smallest" ? offset_beginning : offset_end;
           }
         } else if (leader_error(p.error)) {
           cluster_->invalidate(k.first);
           ps.retry_after_ms = now + config_.retry_backoff_ms;
         } else {
-          push_event_locked(ps, p.error, p.error_message.value_or(std::string(errc_description(p.error))));
+          push_event_locked(ps, p.error,
+                            p.error_message.value_or(std::string(errc_description(p.error))));
           ps.retry_after_ms = now + config_.retry_backoff_ms;
           data = true;
         }
@@ -440,8 +448,10 @@ void Consumer::handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
         r.partition = k.second;
         r.offset = cur.fetch_offset;
         r.error = errc::partition_eof;
-        r.error_message = fmt::format("Fetch from broker {} reached end of partition at offset {} "
-                                      "(HighwaterMark {})", leader, cur.fetch_offset, cur.high_watermark);
+        r.error_message = fmt::format(
+            "Fetch from broker {} reached end of partition at offset {} "
+            "(HighwaterMark {})",
+            leader, cur.fetch_offset, cur.high_watermark);
         queue_.push_back(std::move(c));
         cur.eof_reported = true;
         data = true;
@@ -526,13 +536,15 @@ result<std::pair<int64_t, int64_t>> Consumer::watermarks(const std::string& topi
     info = t->second;
   }
   if (partition < 0 || static_cast<size_t>(partition) >= info->partitions.size()) {
-    return make_error(errc::unknown_partition, "Local: Unknown partition: {} [{}]", topic, partition);
+    return make_error(errc::unknown_partition, "Local: Unknown partition: {} [{}]", topic,
+                      partition);
   }
   int32_t leader = info->partitions[static_cast<size_t>(partition)].leader;
   int64_t lo = -1, hi = -1;
   for (int64_t which : {offset_beginning, offset_end}) {
     protocol::ListOffsetsRequest req;
-    req.topics.push_back({topic, {{partition_id(partition), no_leader_epoch, timestamp_ms(which)}}});
+    req.topics.push_back(
+        {topic, {{partition_id(partition), no_leader_epoch, timestamp_ms(which)}}});
     auto resp = cluster_->call<protocol::ListOffsetsRequest, protocol::ListOffsetsResponse>(
         leader, req, timeout_ms);
     if (!resp) {
@@ -542,7 +554,8 @@ result<std::pair<int64_t, int64_t>> Consumer::watermarks(const std::string& topi
     const auto& p = resp->topics.at(0).partitions.at(0);
     if (p.error != errc::none) {
       cluster_->invalidate(topic);
-      return make_error(p.error, "{}", p.error_message.value_or(std::string(errc_description(p.error))));
+      return make_error(p.error, "{}",
+                        p.error_message.value_or(std::string(errc_description(p.error))));
     }
     (which == offset_beginning ? lo : hi) = p.offset();
   }

@@ -88,7 +88,7 @@ class Consumer {
     int64_t position = offset_invalid;      // next offset to hand out
     int64_t high_watermark = -1;
     int64_t low_watermark = -1;
-    uint64_t generation = 0;                // bumped by seek/assign: older data is dropped
+    uint64_t generation = 0;  // bumped by seek/assign: older data is dropped
     bool in_flight = false;
     bool eof_reported = false;
     int64_t retry_after_ms = 0;

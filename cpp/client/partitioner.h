@@ -21,9 +21,9 @@
 //   consistent         partition 0    partition 0    crc32 % count
 //   consistent_random  sticky         sticky         crc32 % count     (librdkafka's default)
 //   murmur2            murmur2("")    murmur2("")    murmur2
-//   murmur2_random     sticky         murmur2("")    murmur2           (Java's rule; Shoal's default)
-//   fnv1a              fnv1a("")      fnv1a("")      fnv1a
-//   fnv1a_random       sticky         fnv1a("")      fnv1a
+//   murmur2_random     sticky         murmur2("")    murmur2           (Java's rule; Shoal's
+//   default) fnv1a              fnv1a("")      fnv1a("")      fnv1a fnv1a_random       sticky
+//   fnv1a("")      fnv1a
 //
 // "sticky" is use_sticky_partition (-1, librdkafka's RD_KAFKA_PARTITION_UA): the partitioner
 // chooses nothing and the producer picks the partition itself with KIP-480 sticky

@@ -10,7 +10,9 @@ namespace shoal::client {
 
 namespace {
 
-spdlog::logger& log() { return logger("client"); }
+spdlog::logger& log() {
+  return logger("client");
+}
 
 // Errors after which the batch is sent again (Kafka's retriable errors, plus the transport's).
 bool retriable(errc e) {
@@ -45,7 +47,9 @@ result<std::unique_ptr<Producer>> Producer::create(const ClientConfig& config) {
 Producer::Producer(const ClientConfig& config, std::shared_ptr<ClusterClient> cluster)
     : config_(config), cluster_(std::move(cluster)), partitioner_(config.partitioner) {}
 
-Producer::~Producer() { close(); }
+Producer::~Producer() {
+  close();
+}
 
 void Producer::close() {
   {
@@ -61,18 +65,33 @@ void Producer::close() {
 
 status Producer::ensure_topic(const std::string& topic, int64_t timeout_ms) {
   if (cluster_->cached_topic(topic)) return {};
-  auto md = cluster_->fetch_metadata(std::vector<std::string>{topic}, true, timeout_ms);
-  if (!md) return md.err();
-  auto it = md->topics.find(topic);
-  if (it == md->topics.end()) {
-    return make_error(errc::unknown_topic_or_partition, "topic {} is unknown", topic);
+  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
+  while (true) {
+    auto md = cluster_->fetch_metadata(std::vector<std::string>{topic}, true,
+                                       std::max<int64_t>(deadline - ipc::monotonic_ms(), 1));
+    errc code;
+    std::string message;
+    if (!md) {
+      code = md.code();
+      message = md.err().message;
+    } else {
+      auto it = md->topics.find(topic);
+      if (it == md->topics.end()) {
+        code = errc::unknown_topic_or_partition;
+        message = fmt::format("topic {} is unknown", topic);
+      } else {
+        code = it->second.error;
+        message = it->second.error_message.empty() ? std::string(errc_description(code))
+                                                   : it->second.error_message;
+      }
+    }
+    if (code == errc::none) return {};
+    // A topic being auto-created, or a controller moving: ask again shortly.
+    bool again = code == errc::leader_not_available || code == errc::transport ||
+                 code == errc::not_controller;
+    if (!again || ipc::monotonic_ms() >= deadline) return make_error(code, "{}", message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  if (it->second.error != errc::none) {
-    return make_error(it->second.error, "{}", it->second.error_message.empty()
-                                                   ? std::string(errc_description(it->second.error))
-                                                   : it->second.error_message);
-  }
-  return {};
 }
 
 int32_t Producer::choose_partition(TopicQueue& tq, const std::string& topic,
@@ -81,7 +100,8 @@ int32_t Producer::choose_partition(TopicQueue& tq, const std::string& topic,
   int32_t p = partitioner_.partition(key, count);
   if (p >= 0) return p;
   // KIP-480 sticky partitioning: keyless records fill one partition's batch, then move on.
-  if (tq.sticky < 0 || (config_.sticky_linger_ms > 0 && now - tq.sticky_since_ms >= config_.sticky_linger_ms) ||
+  if (tq.sticky < 0 ||
+      (config_.sticky_linger_ms > 0 && now - tq.sticky_since_ms >= config_.sticky_linger_ms) ||
       config_.sticky_linger_ms == 0) {
     tq.sticky = static_cast<int32_t>(rng_() % static_cast<uint32_t>(count));
     tq.sticky_since_ms = now;
@@ -123,8 +143,10 @@ status Producer::produce(const std::string& topic, int32_t partition,
   if (partition == -1) {
     partition = choose_partition(tq, topic, key, now);
   } else if (partition < 0 || partition >= count) {
-    return make_error(errc::unknown_partition, "Local: Unknown partition: {} has {} partition(s), "
-                      "not {}", topic, count, partition);
+    return make_error(errc::unknown_partition,
+                      "Local: Unknown partition: {} has {} partition(s), "
+                      "not {}",
+                      topic, count, partition);
   }
   PartitionQueue& pq = tq.partitions[static_cast<size_t>(partition)];
   if (pq.open && (pq.open->records.size() >= static_cast<size_t>(config_.batch_num_messages) ||
@@ -197,7 +219,8 @@ void Producer::expire_locked(int64_t now) {
   for (auto& [name, tq] : topics_) {
     for (size_t p = 0; p < tq.partitions.size(); ++p) {
       auto& pq = tq.partitions[p];
-      while (!pq.sealed.empty() && now - pq.sealed.front()->created_ms >= config_.message_timeout_ms) {
+      while (!pq.sealed.empty() &&
+             now - pq.sealed.front()->created_ms >= config_.message_timeout_ms) {
         report_locked(*pq.sealed.front(), errc::msg_timed_out,
                       fmt::format("Local: Message timed out (delivery.timeout.ms={})",
                                   config_.message_timeout_ms),
@@ -291,7 +314,8 @@ void Producer::send_ready(int64_t now) {
       if (!pe.batch->built) {
         auto built = pe.batch->builder.build();
         if (!built) {
-          complete(pe.topic, pe.partition, std::move(pe.batch), built.code(), built.err().message, -1, -1);
+          complete(pe.topic, pe.partition, std::move(pe.batch), built.code(), built.err().message,
+                   -1, -1);
           continue;
         }
         pe.batch->data = std::move(built).value();
@@ -302,7 +326,8 @@ void Producer::send_ready(int64_t now) {
     auto conn = cluster_->connection(leader);
     size_t max_request = conn ? (*conn)->max_request_bytes() : 0;
     // Requests of at most max_request bytes, each holding several partitions' batches.
-    auto inflight = std::make_shared<std::map<std::pair<std::string, int32_t>, std::unique_ptr<Batch>>>();
+    auto inflight =
+        std::make_shared<std::map<std::pair<std::string, int32_t>, std::unique_ptr<Batch>>>();
     protocol::ProduceRequest req;
     req.acks = config_.acks;
     req.timeout_ms = static_cast<int32_t>(config_.request_timeout_ms);
@@ -310,7 +335,8 @@ void Producer::send_ready(int64_t now) {
     auto flush_request = [&]() {
       if (inflight->empty()) return;
       auto batches = inflight;
-      inflight = std::make_shared<std::map<std::pair<std::string, int32_t>, std::unique_ptr<Batch>>>();
+      inflight =
+          std::make_shared<std::map<std::pair<std::string, int32_t>, std::unique_ptr<Batch>>>();
       if (config_.acks == 0) {
         auto st = conn ? cluster_->send<protocol::ProduceRequest, protocol::ProduceResponse>(
                              leader, req, config_.request_timeout_ms, nullptr)
@@ -434,11 +460,13 @@ void Producer::purge(bool queue, bool inflight) {
         for (size_t p = 0; p < tq.partitions.size(); ++p) {
           auto& pq = tq.partitions[p];
           if (pq.open) {
-            report_locked(*pq.open, errc::purge_queue, "Local: Purged in queue", static_cast<int32_t>(p), -1, -1);
+            report_locked(*pq.open, errc::purge_queue, "Local: Purged in queue",
+                          static_cast<int32_t>(p), -1, -1);
             pq.open.reset();
           }
           for (auto& b : pq.sealed) {
-            report_locked(*b, errc::purge_queue, "Local: Purged in queue", static_cast<int32_t>(p), -1, -1);
+            report_locked(*b, errc::purge_queue, "Local: Purged in queue", static_cast<int32_t>(p),
+                          -1, -1);
           }
           pq.sealed.clear();
         }

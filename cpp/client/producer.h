@@ -50,9 +50,10 @@ class Producer {
   // Errors, at once: _QUEUE_FULL (queue.buffering.max.*), MSG_SIZE_TOO_LARGE (over
   // message.max.bytes), _UNKNOWN_PARTITION, _UNKNOWN_TOPIC when metadata for the topic is not
   // cached yet (call ensure_topic() and retry; this keeps produce() from ever blocking).
-  status produce(const std::string& topic, int32_t partition, std::optional<storage::bytes_view> key,
-                 std::optional<storage::bytes_view> value, int64_t timestamp,
-                 std::span<const storage::RecordHeader> headers, uint64_t opaque);
+  status produce(const std::string& topic, int32_t partition,
+                 std::optional<storage::bytes_view> key, std::optional<storage::bytes_view> value,
+                 int64_t timestamp, std::span<const storage::RecordHeader> headers,
+                 uint64_t opaque);
   // Looks the topic up (auto-creating it where the brokers allow). Errors: the broker's
   // (UNKNOWN_TOPIC_OR_PART, TOPIC_EXCEPTION) or _TIMED_OUT / _TRANSPORT.
   status ensure_topic(const std::string& topic, int64_t timeout_ms);
@@ -90,7 +91,7 @@ class Producer {
     std::unique_ptr<Batch> open;
     std::deque<std::unique_ptr<Batch>> sealed;
     bool in_flight = false;
-    Batch* flying = nullptr;    // the batch in flight, owned by its request
+    Batch* flying = nullptr;     // the batch in flight, owned by its request
     bool flying_purged = false;  // purge(in_flight) reported it already
     int64_t retry_after_ms = 0;
   };
@@ -125,9 +126,9 @@ class Producer {
   std::condition_variable reports_cv_;  // reports ready, or everything delivered
   std::map<std::string, TopicQueue> topics_;
   std::deque<DeliveryReport> reports_;
-  size_t queued_messages_ = 0;    // produced, not yet delivered or failed
+  size_t queued_messages_ = 0;  // produced, not yet delivered or failed
   size_t queued_bytes_ = 0;
-  size_t outstanding_ = 0;        // queued + reports not yet taken
+  size_t outstanding_ = 0;  // queued + reports not yet taken
   int in_flight_requests_ = 0;
   bool flush_requested_ = false;
   bool closing_ = false;

@@ -2,14 +2,26 @@
 
 #include <algorithm>
 #include <random>
-#include <set>
 
 #include "common/logger.h"
+#include "ipc/process.h"
 
 namespace shoal::cluster {
 
 namespace {
-spdlog::logger& log() { return logger("cluster"); }
+
+spdlog::logger& log() {
+  return logger("cluster");
+}
+
+bool contains(const std::vector<int32_t>& v, int32_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+std::string list(const std::vector<int32_t>& v) {
+  return fmt::format("[{}]", fmt::join(v, ","));
+}
+
 }  // namespace
 
 std::vector<std::vector<int32_t>> assign_replicas(int32_t partitions, int16_t replication_factor,
@@ -30,45 +42,280 @@ std::vector<std::vector<int32_t>> assign_replicas(int32_t partitions, int16_t re
   return out;
 }
 
-result<std::unique_ptr<Controller>> Controller::open(ControllerOptions opts) {
-  auto c = std::unique_ptr<Controller>(new Controller(std::move(opts)));
-  SHOAL_ASSIGN_OR_RETURN(c->journal_, Journal::open(c->opts_.journal_path, c->image_));
-  c->published_ = std::make_shared<const MetadataImage>(c->image_);
-  return c;
+Controller::Controller(ControllerOptions opts, ipc::ClusterRegion* region)
+    : opts_(std::move(opts)),
+      region_(region),
+      published_image_(std::make_shared<MetadataImage>()) {}
+
+Controller::~Controller() = default;
+
+bool Controller::active() const {
+  std::lock_guard lock(mu_);
+  return active_;
+}
+
+int32_t Controller::epoch() const {
+  std::lock_guard lock(mu_);
+  return epoch_;
 }
 
 std::shared_ptr<const MetadataImage> Controller::image() const {
   std::lock_guard lock(mu_);
-  return published_;
+  return published_image_;
 }
 
-void Controller::set_listener(listener l) {
-  std::lock_guard lock(mu_);
-  listener_ = std::move(l);
-}
-
-status Controller::commit_locked(const MetadataRecord& r) {
-  JournalEntry e{image_.controller_epoch, r};
-  MetadataImage next = image_;
-  if (!next.apply(e)) {
-    return make_error(errc::unknown_server_error, "metadata change does not apply to the image");
+status Controller::check_active_locked() const {
+  if (!active_ || !region_->is_controller(opts_.broker_id, epoch_)) {
+    auto c = region_->controller();
+    return make_error(errc::not_controller,
+                      "broker {} is not the controller (the controller is {})", opts_.broker_id,
+                      c.id);
   }
-  auto st = journal_->append(e);
-  if (!st) {
-    return make_error(errc::kafka_storage_error, "cannot record the change in the metadata "
-                      "journal: {}", st.err().message);
-  }
-  image_ = std::move(next);
-  published_ = std::make_shared<const MetadataImage>(image_);
   return {};
 }
 
-result<TopicState> Controller::create_topic(const NewTopicSpec& spec,
-                                            const std::vector<int32_t>& live_brokers,
-                                            bool validate_only) {
+// --- election and liveness ---
+
+void Controller::tick() {
+  std::lock_guard lock(mu_);
+  auto c = region_->controller();
+  if (active_) {
+    if (!region_->is_controller(opts_.broker_id, epoch_)) {
+      step_down_locked("another broker took over as controller");
+      return;
+    }
+    region_->controller_heartbeat();
+    reconcile_locked();
+    if (!region_->current_image_intact()) publish_locked();
+    return;
+  }
+  // A live controller keeps its heartbeat fresh and its process alive.
+  bool controller_alive = false;
+  if (c.id >= 0 && c.heartbeat_age_ms < opts_.broker_session_timeout_ms) {
+    for (const auto& b : region_->brokers(opts_.broker_session_timeout_ms)) {
+      if (b.id == c.id && b.alive) controller_alive = true;
+    }
+  }
+  if (controller_alive) return;
+  auto won = region_->try_claim_controller(c.word, opts_.broker_id);
+  if (won) become_active_locked(*won);
+}
+
+void Controller::become_active_locked(int32_t epoch) {
+  // The journal may have grown since this broker last read it: replay it whole.
+  MetadataImage image;
+  auto journal = Journal::open(opts_.journal_path, image);
+  if (!journal) {
+    log().error("broker {} cannot become controller: {}", opts_.broker_id, journal.err().message);
+    region_->resign_controller(opts_.broker_id, epoch);
+    return;
+  }
+  journal_ = std::move(journal).value();
+  image_ = std::move(image);
+  epoch_ = epoch;
+  active_ = true;
+  publish_seq_ = 0;
+  live_.clear();
+  shutting_down_.clear();
+  last_rebalance_ms_ = ipc::monotonic_ms();
+  auto st = commit_locked({ControllerRecord{opts_.broker_id, epoch}});
+  if (!st) {
+    step_down_locked("the metadata journal cannot be written");
+    return;
+  }
+  log().info("broker {} is the controller (epoch {}); {} topic(s)", opts_.broker_id, epoch,
+             image_.topics.size());
+  reconcile_locked();
+}
+
+void Controller::step_down_locked(const char* why) {
+  if (!active_) return;
+  log().info("broker {} is no longer the controller (epoch {}): {}", opts_.broker_id, epoch_, why);
+  active_ = false;
+  journal_.reset();
+  live_.clear();
+  published_image_ = std::make_shared<MetadataImage>();
+}
+
+void Controller::resign() {
+  std::lock_guard lock(mu_);
+  if (!active_) return;
+  region_->resign_controller(opts_.broker_id, epoch_);
+  step_down_locked("resigned");
+}
+
+bool Controller::eligible_locked(int32_t broker) const {
+  auto it = live_.find(broker);
+  if (it == live_.end()) return false;
+  return !shutting_down_.count({broker, it->second});
+}
+
+std::set<int32_t> Controller::observe_brokers_locked() {
+  std::set<int32_t> gone;
+  std::map<int32_t, uint64_t> now_live;
+  for (const auto& b : region_->brokers(opts_.broker_session_timeout_ms)) {
+    if (b.alive && !b.storage_failed) now_live[b.id] = b.inbox_incarnation;
+  }
+  for (const auto& [id, inc] : live_) {
+    auto it = now_live.find(id);
+    // A restarted broker (new incarnation) lost its place too: it rejoins ISRs by catching up.
+    if (it == now_live.end() || it->second != inc) gone.insert(id);
+  }
+  bool changed = now_live != live_;
+  for (int32_t id : gone) {
+    log().info("controller: broker {} is {}", id,
+               now_live.count(id) ? "back as a new incarnation" : "gone (dead, paused or failed)");
+  }
+  for (const auto& [id, inc] : now_live) {
+    if (!live_.count(id)) log().info("controller: broker {} is up", id);
+  }
+  live_ = std::move(now_live);
+  if (changed) publish_locked();
+  return gone;
+}
+
+int32_t Controller::elect_locked(PartitionState& ps, const std::string& topic, int32_t partition,
+                                 const std::set<int32_t>& excluded) {
+  for (int32_t r : ps.replicas) {
+    if (contains(ps.isr, r) && eligible_locked(r) && !excluded.count(r)) return r;
+  }
+  auto cfg =
+      opts_.topic_defaults.with(image_.topic(topic) ? image_.topic(topic)->configs : string_map{});
+  if (cfg && cfg->unclean_leader_election_enable) {
+    for (int32_t r : ps.replicas) {
+      if (eligible_locked(r) && !excluded.count(r)) {
+        log().warn(
+            "controller: UNCLEAN leader election for {}/{}: no in-sync replica of {} is "
+            "alive, broker {} leads although it is not in sync; records it lacks are lost",
+            topic, partition, list(ps.isr), r);
+        ps.isr = {r};
+        return r;
+      }
+    }
+  }
+  return -1;
+}
+
+void Controller::reconcile_locked() {
+  std::set<int32_t> gone = observe_brokers_locked();
+  int64_t now = ipc::monotonic_ms();
+  bool rebalance = opts_.auto_leader_rebalance_enable &&
+                   now - last_rebalance_ms_ >= opts_.leader_imbalance_check_interval_ms;
+  if (rebalance) last_rebalance_ms_ = now;
+  std::vector<MetadataRecord> records;
+  for (const auto& [name, t] : image_.topics) {
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+      PartitionState ps = t.partitions[i];
+      const PartitionState before = ps;
+      int32_t p = static_cast<int32_t>(i);
+      // Fence brokers that died, restarted, failed their storage or are shutting down out of
+      // the ISR. If none is left, the last leader (or first member) stays alone: it is the one
+      // replica known to hold every committed record, and it leads again when it is back.
+      std::vector<int32_t> isr;
+      for (int32_t r : ps.isr) {
+        if (eligible_locked(r) && !gone.count(r)) isr.push_back(r);
+      }
+      if (isr.empty() && !ps.isr.empty()) {
+        isr = {contains(ps.isr, ps.leader) ? ps.leader : ps.isr.front()};
+      }
+      ps.isr = isr;
+      bool leader_ok = ps.leader >= 0 && eligible_locked(ps.leader) && !gone.count(ps.leader) &&
+                       contains(ps.isr, ps.leader);
+      if (!leader_ok) {
+        int32_t leader = elect_locked(ps, name, p, {});
+        // A restarted leader is a new leadership too: a new epoch makes followers re-check
+        // their logs against it.
+        if (leader != ps.leader || gone.count(leader)) {
+          if (leader >= 0) {
+            log().info("controller: {}/{} leader {} -> {} (epoch {}), ISR {}", name, p, ps.leader,
+                       leader, ps.leader_epoch + 1, list(ps.isr));
+          } else {
+            log().warn("controller: {}/{} has no leader: no in-sync replica of {} is alive", name,
+                       p, list(ps.isr));
+          }
+          ps.leader = leader;
+          ps.leader_epoch += 1;
+        }
+      } else if (rebalance && !ps.replicas.empty() && ps.leader != ps.replicas.front() &&
+                 contains(ps.isr, ps.replicas.front()) && eligible_locked(ps.replicas.front())) {
+        log().info("controller: {}/{} back to its preferred leader {} (epoch {})", name, p,
+                   ps.replicas.front(), ps.leader_epoch + 1);
+        ps.leader = ps.replicas.front();
+        ps.leader_epoch += 1;
+      }
+      if (ps != before) {
+        ps.partition_epoch = before.partition_epoch + 1;
+        records.push_back(PartitionChangeRecord{name, t.topic_id, p, ps});
+      }
+    }
+  }
+  if (!records.empty()) {
+    auto st = commit_locked(std::move(records));
+    if (!st) log().error("controller: cannot record leadership changes: {}", st.err().message);
+  }
+}
+
+// --- committing and publishing ---
+
+status Controller::commit_locked(std::vector<MetadataRecord> records) {
+  if (!region_->is_controller(opts_.broker_id, epoch_)) {
+    step_down_locked("another broker took over as controller");
+    return make_error(errc::not_controller, "broker {} is no longer the controller",
+                      opts_.broker_id);
+  }
+  MetadataImage next = image_;
+  std::vector<JournalEntry> entries;
+  for (auto& r : records) {
+    JournalEntry e{epoch_, std::move(r)};
+    if (!next.apply(e)) {
+      return make_error(errc::unknown_server_error, "metadata change does not apply to the image");
+    }
+    entries.push_back(std::move(e));
+  }
+  auto st = journal_->append(entries);
+  if (!st) {
+    return make_error(errc::kafka_storage_error,
+                      "cannot record the change in the metadata journal: {}", st.err().message);
+  }
+  image_ = std::move(next);
+  publish_locked();
+  return {};
+}
+
+void Controller::publish_locked() {
+  if (!active_) return;
+  PublishedImage pub;
+  pub.version = (static_cast<int64_t>(epoch_) << 24) | static_cast<int64_t>(++publish_seq_);
+  pub.controller_id = opts_.broker_id;
+  pub.controller_epoch = epoch_;
+  pub.metadata_version = image_.version;
+  for (const auto& [id, _] : live_) pub.live_brokers.push_back(id);
+  for (const auto& [_, t] : image_.topics) pub.topics.push_back(t);
+  auto bytes = protocol::encode(pub);
+  if (!region_->publish_image(bytes, static_cast<uint64_t>(pub.version), opts_.broker_id, epoch_)) {
+    if (bytes.size() > ipc::image_capacity) {
+      log().error(
+          "controller: the metadata image ({} bytes) exceeds the {} bytes of shared "
+          "memory for it",
+          bytes.size(), ipc::image_capacity);
+    } else {
+      step_down_locked("deposed while publishing");
+    }
+    return;
+  }
+  published_image_ = std::make_shared<const MetadataImage>(image_);
+}
+
+// --- requests ---
+
+result<TopicState> Controller::create_topic(const NewTopicSpec& spec, bool validate_only) {
   SHOAL_TRY(validate_topic_name(spec.name));
-  std::vector<int32_t> brokers = live_brokers;
-  std::sort(brokers.begin(), brokers.end());
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  std::vector<int32_t> brokers;
+  for (const auto& [id, _] : live_) {
+    if (eligible_locked(id)) brokers.push_back(id);
+  }
   std::vector<std::vector<int32_t>> assignment = spec.assignment;
   if (!assignment.empty()) {
     if (spec.num_partitions != -1 || spec.replication_factor != -1) {
@@ -82,12 +329,12 @@ result<TopicState> Controller::create_topic(const NewTopicSpec& spec,
       std::set<int32_t> uniq(reps.begin(), reps.end());
       if (reps.empty() || reps.size() != rf || uniq.size() != reps.size()) {
         return make_error(errc::invalid_replica_assignment,
-                          "partition {} has replicas [{}]: every partition needs the same number "
+                          "partition {} has replicas {}: every partition needs the same number "
                           "of distinct replicas",
-                          p, fmt::join(reps, ","));
+                          p, list(reps));
       }
       for (int32_t b : reps) {
-        if (!std::binary_search(brokers.begin(), brokers.end(), b)) {
+        if (!contains(brokers, b)) {
           return make_error(errc::invalid_replica_assignment,
                             "partition {} names broker {}, which is not a live broker", p, b);
         }
@@ -95,8 +342,8 @@ result<TopicState> Controller::create_topic(const NewTopicSpec& spec,
     }
   } else {
     int32_t partitions = spec.num_partitions == -1 ? opts_.default_partitions : spec.num_partitions;
-    int16_t rf = spec.replication_factor == -1 ? opts_.default_replication_factor
-                                               : spec.replication_factor;
+    int16_t rf =
+        spec.replication_factor == -1 ? opts_.default_replication_factor : spec.replication_factor;
     if (partitions < 1) {
       return make_error(errc::invalid_partitions, "Number of partitions must be larger than 0.");
     }
@@ -114,10 +361,7 @@ result<TopicState> Controller::create_topic(const NewTopicSpec& spec,
     assignment = assign_replicas(partitions, rf, brokers, static_cast<int32_t>(rd() % n),
                                  static_cast<int32_t>(rd() % n));
   }
-  // The overrides must make a valid config.
   SHOAL_TRY(opts_.topic_defaults.with(spec.configs));
-
-  std::lock_guard lock(mu_);
   if (image_.topic(spec.name) != nullptr) {
     return make_error(errc::topic_already_exists, "Topic '{}' already exists.", spec.name);
   }
@@ -129,7 +373,8 @@ result<TopicState> Controller::create_topic(const NewTopicSpec& spec,
   }
   TopicState t;
   t.name = spec.name;
-  t.topic_id = static_cast<int64_t>(std::random_device{}()) << 31 ^ std::random_device{}();
+  std::random_device rd;
+  t.topic_id = (static_cast<int64_t>(rd()) << 31) ^ rd();
   t.configs = spec.configs;
   for (auto& reps : assignment) {
     PartitionState p;
@@ -139,37 +384,128 @@ result<TopicState> Controller::create_topic(const NewTopicSpec& spec,
     t.partitions.push_back(std::move(p));
   }
   if (validate_only) return t;
-  SHOAL_TRY(commit_locked(CreateTopicRecord{t}));
-  log().info("created topic {} with {} partition(s), replication factor {}", t.name,
+  SHOAL_TRY(commit_locked({CreateTopicRecord{t}}));
+  log().info("controller: created topic {} with {} partition(s), replication factor {}", t.name,
              t.partitions.size(), t.partitions.front().replicas.size());
-  auto l = listener_;
-  auto img = published_;
-  // Listeners run outside no lock of ours would be nicer, but the order of images matters
-  // more: they run under mu_, so they see every image, in order.
-  if (l) l(img);
   return t;
 }
 
 status Controller::delete_topic(const std::string& name) {
   std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
   const TopicState* t = image_.topic(name);
   if (t == nullptr) {
     return make_error(errc::unknown_topic_or_partition,
                       "This server does not host this topic-partition.");
   }
-  SHOAL_TRY(commit_locked(DeleteTopicRecord{name, t->topic_id}));
-  log().info("deleted topic {}", name);
-  if (listener_) listener_(published_);
+  SHOAL_TRY(commit_locked({DeleteTopicRecord{name, t->topic_id}}));
+  log().info("controller: deleted topic {}", name);
   return {};
 }
 
-result<TopicConfig> Controller::topic_config(const std::string& name) const {
-  auto img = image();
-  const TopicState* t = img->topic(name);
-  if (t == nullptr) {
-    return make_error(errc::unknown_topic_or_partition, "Unknown topic {}", name);
+result<protocol::AlterPartitionResponse> Controller::alter_partition(
+    const protocol::AlterPartitionRequest& r) {
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  protocol::AlterPartitionResponse resp;
+  std::vector<MetadataRecord> records;
+  for (const auto& tr : r.topics) {
+    auto& out_t = resp.topics.emplace_back();
+    out_t.name = tr.name;
+    const TopicState* t = image_.topic(tr.name);
+    for (const auto& pr : tr.partitions) {
+      auto& out = out_t.partitions.emplace_back();
+      out.partition_index = pr.partition_index;
+      int32_t p = pr.partition_index();
+      if (t == nullptr || p < 0 || p >= static_cast<int32_t>(t->partitions.size())) {
+        out.error = errc::unknown_topic_or_partition;
+        continue;
+      }
+      PartitionState ps = t->partitions[static_cast<size_t>(p)];
+      auto fill = [&](const PartitionState& s) {
+        out.leader_id = node_id(s.leader);
+        out.leader_epoch = leader_epoch(s.leader_epoch);
+        out.isr.clear();
+        for (int32_t x : s.isr) out.isr.push_back(node_id(x));
+        out.partition_epoch = s.partition_epoch;
+      };
+      fill(ps);
+      if (ps.leader != r.broker_id()) {
+        out.error = errc::not_leader_or_follower;
+        continue;
+      }
+      if (pr.leader_epoch() != ps.leader_epoch) {
+        out.error = errc::fenced_leader_epoch;
+        continue;
+      }
+      if (pr.partition_epoch != ps.partition_epoch) {
+        out.error = errc::invalid_update_version;
+        continue;
+      }
+      std::vector<int32_t> isr;
+      bool ok = true;
+      for (auto x : pr.new_isr) {
+        if (!contains(ps.replicas, x()) || (!eligible_locked(x()) && !contains(ps.isr, x())))
+          ok = false;
+        if (!contains(isr, x())) isr.push_back(x());
+      }
+      if (!ok || !contains(isr, ps.leader)) {
+        out.error = errc::ineligible_replica;
+        continue;
+      }
+      if (isr == ps.isr) continue;
+      log().info("controller: {}/{} ISR {} -> {} (asked by leader {})", tr.name, p, list(ps.isr),
+                 list(isr), ps.leader);
+      ps.isr = isr;
+      ps.partition_epoch += 1;
+      fill(ps);
+      records.push_back(PartitionChangeRecord{tr.name, t->topic_id, p, ps});
+    }
   }
-  return opts_.topic_defaults.with(t->configs);
+  if (!records.empty()) SHOAL_TRY(commit_locked(std::move(records)));
+  return resp;
+}
+
+result<protocol::ControlledShutdownResponse> Controller::controlled_shutdown(int32_t broker) {
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  auto it = live_.find(broker);
+  if (it != live_.end()) shutting_down_.insert({broker, it->second});
+  protocol::ControlledShutdownResponse resp;
+  std::vector<MetadataRecord> records;
+  for (const auto& [name, t] : image_.topics) {
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+      PartitionState ps = t.partitions[i];
+      const PartitionState before = ps;
+      int32_t p = static_cast<int32_t>(i);
+      if (ps.leader == broker) {
+        int32_t next = -1;
+        for (int32_t r : ps.replicas) {
+          if (r != broker && contains(ps.isr, r) && eligible_locked(r)) {
+            next = r;
+            break;
+          }
+        }
+        if (next < 0) {
+          resp.remaining_partitions.push_back({name, partition_id(p)});
+          continue;
+        }
+        ps.leader = next;
+        ps.leader_epoch += 1;
+        std::erase(ps.isr, broker);
+        log().info("controller: {}/{} leader {} -> {} (epoch {}) for a controlled shutdown", name,
+                   p, broker, next, ps.leader_epoch);
+      } else if (contains(ps.isr, broker) && ps.isr.size() > 1) {
+        std::erase(ps.isr, broker);
+      }
+      if (ps != before) {
+        ps.partition_epoch = before.partition_epoch + 1;
+        records.push_back(PartitionChangeRecord{name, t.topic_id, p, ps});
+      }
+    }
+  }
+  if (!records.empty()) SHOAL_TRY(commit_locked(std::move(records)));
+  return resp;
 }
 
 }  // namespace shoal::cluster

@@ -1,22 +1,37 @@
-// The controller: the one place that changes cluster metadata. It validates and performs
-// topic creation and deletion (and, with several brokers, leader elections), records every
-// change in its journal before anyone acts on it, and hands the new MetadataImage to its
-// listeners.
+// The controller: the one place that changes cluster metadata. Every broker runs one; at any
+// time one of them is active, chosen by a compare-and-swap on the cluster region's controller
+// word (its epoch grows with every election), and another takes over when it dies or freezes
+// past broker.session.timeout.ms.
+//
+// The active controller records every change in the journal before anyone acts on it, then
+// publishes the new image (with the brokers it sees alive) in shared memory, where every
+// broker picks it up. It watches the brokers' liveness, elects partition leaders from their
+// in-sync replicas (the preferred replica first; an out-of-sync one only where
+// unclean.leader.election.enable allows), bumps leader epochs, applies leaders' ISR changes
+// (AlterPartition) after checking their epochs, moves leaderships off a broker that is
+// shutting down, and moves them back to preferred replicas (auto.leader.rebalance.enable).
+//
+// A controller that was paused and resumes finds the controller word changed and steps down;
+// anything it wrote to the journal late carries its old epoch and is ignored on replay, and
+// it can no longer publish.
 //
 // Thread safety: all methods are safe to call from any thread; changes are serialized.
 #pragma once
 
 #include <filesystem>
-#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "cluster/journal.h"
 #include "cluster/metadata.h"
 #include "cluster/topic_config.h"
+#include "ipc/cluster_region.h"
+#include "protocol/messages.h"
 
 namespace shoal::cluster {
 
@@ -26,50 +41,85 @@ struct ControllerOptions {
   TopicConfig topic_defaults;
   int32_t default_partitions = 1;
   int16_t default_replication_factor = 1;
+  int64_t broker_session_timeout_ms = 9'000;
+  bool auto_leader_rebalance_enable = true;
+  int64_t leader_imbalance_check_interval_ms = 300'000;
 };
 
 // What CreateTopics asks for, one topic.
 struct NewTopicSpec {
   std::string name;
-  int32_t num_partitions = -1;      // -1: the broker default
-  int16_t replication_factor = -1;  // -1: the broker default
+  int32_t num_partitions = -1;                   // -1: the broker default
+  int16_t replication_factor = -1;               // -1: the broker default
   std::vector<std::vector<int32_t>> assignment;  // per partition; empty: assign automatically
   string_map configs;
 };
 
 class Controller {
  public:
-  using listener = std::function<void(std::shared_ptr<const MetadataImage>)>;
+  Controller(ControllerOptions opts, ipc::ClusterRegion* region);
+  ~Controller();
 
-  static result<std::unique_ptr<Controller>> open(ControllerOptions opts);
+  // Stands for election when there is no live controller; while active, watches the brokers
+  // and does the controller's periodic work. Call every few tens of milliseconds.
+  void tick();
+  bool active() const;
+  int32_t epoch() const;
+  // Steps down (a broker shutting down), letting another broker take over at once.
+  void resign();
 
-  std::shared_ptr<const MetadataImage> image() const;
-  // Called (on the changing thread) after every change, with the new image.
-  void set_listener(listener l);
-
-  // Validates and creates a topic on the given live brokers. With validate_only, validates
-  // and returns what would be created. Errors carry Kafka's codes: INVALID_TOPIC_EXCEPTION,
-  // TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR,
-  // INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG, KAFKA_STORAGE_ERROR (journal).
-  result<TopicState> create_topic(const NewTopicSpec& spec, const std::vector<int32_t>& live_brokers,
-                                  bool validate_only = false);
-  // UNKNOWN_TOPIC_OR_PART if there is no such topic.
+  // While active (NOT_CONTROLLER otherwise). Errors carry Kafka's codes:
+  // INVALID_TOPIC_EXCEPTION, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS,
+  // INVALID_REPLICATION_FACTOR, INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG,
+  // KAFKA_STORAGE_ERROR (journal).
+  result<TopicState> create_topic(const NewTopicSpec& spec, bool validate_only = false);
   status delete_topic(const std::string& name);
+  // A leader's ISR change. FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION for a stale request,
+  // INELIGIBLE_REPLICA for a dead or unknown replica, NOT_LEADER_OR_FOLLOWER if the sender
+  // does not lead the partition.
+  result<protocol::AlterPartitionResponse> alter_partition(
+      const protocol::AlterPartitionRequest& r);
+  // Moves leaderships off `broker` and takes it out of every ISR; returns the partitions it
+  // still leads (no other in-sync replica could take over).
+  result<protocol::ControlledShutdownResponse> controlled_shutdown(int32_t broker);
 
-  // The effective configuration of a topic (broker defaults + its overrides).
-  result<TopicConfig> topic_config(const std::string& name) const;
   const TopicConfig& topic_defaults() const { return opts_.topic_defaults; }
 
+  // The controller's current image (empty while standby).
+  std::shared_ptr<const MetadataImage> image() const;
+
  private:
-  explicit Controller(ControllerOptions opts) : opts_(std::move(opts)) {}
-  status commit_locked(const MetadataRecord& r);
+  struct Change {
+    std::vector<JournalEntry> entries;
+    MetadataImage next;
+  };
+  void become_active_locked(int32_t epoch);
+  void step_down_locked(const char* why);
+  // Journals `entries` (applied to a copy of the image first), then publishes.
+  status commit_locked(std::vector<MetadataRecord> records);
+  void publish_locked();
+  std::set<int32_t> observe_brokers_locked();
+  void reconcile_locked();
+  // The leader a partition should get, from its ISR (or any live replica when unclean
+  // election is allowed, in which case `ps.isr` becomes just that replica).
+  int32_t elect_locked(PartitionState& ps, const std::string& topic, int32_t partition,
+                       const std::set<int32_t>& excluded);
+  bool eligible_locked(int32_t broker) const;
+  status check_active_locked() const;
 
   ControllerOptions opts_;
+  ipc::ClusterRegion* region_;
   mutable std::mutex mu_;
+  bool active_ = false;
+  int32_t epoch_ = 0;
   MetadataImage image_;
-  std::shared_ptr<const MetadataImage> published_;
+  std::shared_ptr<const MetadataImage> published_image_;
   std::unique_ptr<Journal> journal_;
-  listener listener_;
+  uint64_t publish_seq_ = 0;
+  // Liveness as this controller sees it: live brokers and the incarnation each was seen with.
+  std::map<int32_t, uint64_t> live_;
+  std::set<std::pair<int32_t, uint64_t>> shutting_down_;  // (broker, incarnation)
+  int64_t last_rebalance_ms_ = 0;
 };
 
 // Kafka's rack-unaware assignment: partition i's first replica is broker (start + i) % n, the

@@ -1,5 +1,13 @@
 #include "cluster/journal.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "common/crc32c.h"
 #include "common/endian.h"
 #include "common/logger.h"
@@ -7,19 +15,51 @@
 namespace shoal::cluster {
 
 namespace {
-spdlog::logger& log() { return logger("cluster"); }
+
+spdlog::logger& log() {
+  return logger("cluster");
+}
 constexpr size_t frame_header = 8;
 constexpr uint32_t max_entry = 64u << 20;
+
+error io_error(const char* op, const std::filesystem::path& p) {
+  return make_error(errc::kafka_storage_error, "{} {}: {}", op, p.string(), std::strerror(errno));
+}
+
+class FileLockGuard {
+ public:
+  explicit FileLockGuard(int fd) : fd_(fd) { ::flock(fd_, LOCK_EX); }
+  ~FileLockGuard() { ::flock(fd_, LOCK_UN); }
+
+ private:
+  int fd_;
+};
+
 }  // namespace
 
+Journal::~Journal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 result<std::unique_ptr<Journal>> Journal::open(const std::filesystem::path& path,
-                                               MetadataImage& image, storage::Env* env) {
-  SHOAL_TRY(env->create_dirs(path.parent_path()));
-  auto j = std::make_unique<Journal>();
-  SHOAL_ASSIGN_OR_RETURN(j->file_, env->open(path, {.create = true}));
-  SHOAL_ASSIGN_OR_RETURN(int64_t size, j->file_->size());
-  storage::bytes data(static_cast<size_t>(size));
-  SHOAL_ASSIGN_OR_RETURN(size_t got, j->file_->pread(data.data(), data.size(), 0));
+                                               MetadataImage& image) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  auto j = std::unique_ptr<Journal>(new Journal());
+  j->path_ = path;
+  j->fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (j->fd_ < 0) return io_error("open", path);
+  FileLockGuard lock(j->fd_);
+  struct stat st;
+  if (::fstat(j->fd_, &st) != 0) return io_error("stat", path);
+  storage::bytes data(static_cast<size_t>(st.st_size));
+  size_t got = 0;
+  while (got < data.size()) {
+    ssize_t n = ::pread(j->fd_, data.data() + got, data.size() - got, static_cast<off_t>(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
   data.resize(got);
   size_t pos = 0;
   int applied = 0, ignored = 0;
@@ -55,28 +95,46 @@ result<std::unique_ptr<Journal>> Journal::open(const std::filesystem::path& path
   if (pos < data.size()) {
     log().warn("metadata journal {}: cutting {} bytes at position {} ({})", path.string(),
                data.size() - pos, pos, stop);
-    SHOAL_TRY(j->file_->truncate(static_cast<int64_t>(pos)));
-    SHOAL_TRY(j->file_->sync());
+    if (::ftruncate(j->fd_, static_cast<off_t>(pos)) != 0 || ::fdatasync(j->fd_) != 0) {
+      return io_error("truncate", path);
+    }
   }
-  j->size_ = static_cast<int64_t>(pos);
-  log().info("metadata journal {}: {} records applied, {} ignored, {} topics", path.string(),
-             applied, ignored, image.topics.size());
+  log().debug("metadata journal {}: {} records applied, {} ignored, {} topics", path.string(),
+              applied, ignored, image.topics.size());
   return j;
 }
 
-status Journal::append(const JournalEntry& e) {
-  storage::bytes payload = encode_entry(e);
-  storage::bytes frame(frame_header + payload.size());
-  store_be<uint32_t>(frame.data(), static_cast<uint32_t>(payload.size()));
-  store_be<uint32_t>(frame.data() + 4, crc32c(payload));
-  std::copy(payload.begin(), payload.end(), frame.begin() + frame_header);
-  auto st = file_->pwrite(frame.data(), frame.size(), size_);
-  if (st) st = file_->sync();
-  if (!st) {
-    (void)file_->truncate(size_);
-    return st;
+status Journal::append(const std::vector<JournalEntry>& entries) {
+  storage::bytes frames;
+  for (const auto& e : entries) {
+    storage::bytes payload = encode_entry(e);
+    size_t at = frames.size();
+    frames.resize(at + frame_header + payload.size());
+    store_be<uint32_t>(frames.data() + at, static_cast<uint32_t>(payload.size()));
+    store_be<uint32_t>(frames.data() + at + 4, crc32c(payload));
+    std::memcpy(frames.data() + at + frame_header, payload.data(), payload.size());
   }
-  size_ += static_cast<int64_t>(frame.size());
+  FileLockGuard lock(fd_);
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) return io_error("stat", path_);
+  off_t end = st.st_size;
+  size_t done = 0;
+  while (done < frames.size()) {
+    ssize_t n =
+        ::pwrite(fd_, frames.data() + done, frames.size() - done, end + static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      auto e = io_error("write", path_);
+      (void)!::ftruncate(fd_, end);
+      return e;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fdatasync(fd_) != 0) {
+    auto e = io_error("fsync", path_);
+    (void)!::ftruncate(fd_, end);
+    return e;
+  }
   return {};
 }
 

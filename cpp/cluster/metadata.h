@@ -134,6 +134,27 @@ struct JournalEntry {
 bytes encode_entry(const JournalEntry& e);
 result<JournalEntry> decode_entry(bytes_view data);
 
+// What the controller publishes in shared memory for every broker: the journaled image plus
+// the brokers it sees alive (which is not journaled: liveness is re-learned after a restart).
+struct PublishedImage {
+  int64_t version = 0;  // (controller epoch << 24) | publish counter: grows across controllers
+  int32_t controller_id = -1;
+  int32_t controller_epoch = 0;
+  int64_t metadata_version = 0;  // MetadataImage::version
+  std::vector<int32_t> live_brokers;
+  std::vector<TopicState> topics;
+
+  template <typename V>
+  void visit(V& v) {
+    v(version);
+    v(controller_id);
+    v(controller_epoch);
+    v(metadata_version);
+    v(live_brokers);
+    v(topics);
+  }
+};
+
 // --- The image ---
 
 struct MetadataImage {

@@ -32,9 +32,9 @@ result<TopicConfig> TopicConfig::with(const std::map<std::string, std::string>& 
       std::string v = trim(value);
       std::transform(v.begin(), v.end(), v.begin(), ::tolower);
       if (v != "true" && v != "false") {
-        return make_error(errc::invalid_config,
-                          "invalid value for 'unclean.leader.election.enable': '{}' (true or false)",
-                          value);
+        return make_error(
+            errc::invalid_config,
+            "invalid value for 'unclean.leader.election.enable': '{}' (true or false)", value);
       }
       c.unclean_leader_election_enable = v == "true";
     } else {

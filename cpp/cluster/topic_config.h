@@ -14,8 +14,8 @@ namespace shoal::cluster {
 
 struct TopicConfig {
   storage::LogConfig log;
-  int32_t min_insync_replicas = 1;               // min.insync.replicas
-  bool unclean_leader_election_enable = false;   // unclean.leader.election.enable
+  int32_t min_insync_replicas = 1;              // min.insync.replicas
+  bool unclean_leader_election_enable = false;  // unclean.leader.election.enable
 
   // Applies topic-level overrides (Kafka names). Unknown keys or bad values: INVALID_CONFIG
   // naming the key.
@@ -28,7 +28,7 @@ struct TopicConfig {
 std::vector<storage::ConfigDefinition> topic_config_definitions();
 
 // Kafka's topic-name rule: [a-zA-Z0-9._-], 1 to 249 characters, not "." or "..".
-// INVALID_TOPIC_EXCEPTION with Kafka's wording otherwise.
+// INVALID_TOPIC_EXCEPTION otherwise, with a message naming the rule the name breaks.
 status validate_topic_name(const std::string& name);
 // Whether two names collide once '.' and '_' are treated alike (Kafka refuses such pairs).
 bool topic_names_collide(const std::string& a, const std::string& b);

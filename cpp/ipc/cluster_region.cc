@@ -10,13 +10,16 @@
 #include <random>
 #include <thread>
 
+#include "common/crc32c.h"
 #include "common/logger.h"
 
 namespace shoal::ipc {
 
 namespace {
 
-spdlog::logger& log() { return logger("ipc"); }
+spdlog::logger& log() {
+  return logger("ipc");
+}
 
 std::string fixed_string(const char* s, size_t n) {
   size_t len = strnlen(s, n);
@@ -73,8 +76,20 @@ result<std::unique_ptr<ClusterRegion>> ClusterRegion::join(const std::string& cl
   r->cluster_ = cluster;
   if (auto existing = SharedRegion::open(name)) {
     auto* h = existing->as<ClusterHeader>();
-    bool valid = existing->size() >= sizeof(ClusterHeader) &&
-                 h->region.magic.load(std::memory_order_acquire) == cluster_magic &&
+    bool magic_ok = existing->size() >= sizeof(RegionHeader) &&
+                    h->region.magic.load(std::memory_order_acquire) == cluster_magic;
+    if (magic_ok && h->region.version != layout_version) {
+      // Another version of Shoal runs this cluster: never pull its memory from under it.
+      ProcessIdentity owner{h->region.owner_pid, h->region.owner_start_time,
+                            h->region.owner_pid_ns};
+      if (check_process(owner) != liveness::dead) {
+        return make_error(errc::conflict,
+                          "cluster '{}' is run by another version of Shoal (shared-memory layout "
+                          "{}, this one {}); stop it first",
+                          cluster, h->region.version, layout_version);
+      }
+    }
+    bool valid = magic_ok && existing->size() >= sizeof(ClusterHeader) &&
                  h->region.version == layout_version;
     bool any_alive = false;
     if (valid) {
@@ -196,8 +211,18 @@ void ClusterRegion::heartbeat() {
 
 void ClusterRegion::leave() {
   if (slot_ < 0) return;
+  std::string dir = cluster_dir();
+  FileLock lock(std::filesystem::path(dir) / "cluster" / ".region.lock");
   header()->brokers[slot_].state.store(static_cast<uint32_t>(broker_state::empty),
                                        std::memory_order_release);
+  slot_ = -1;
+  // The last broker out removes the region, so stopped clusters leave nothing in /dev/shm.
+  for (const auto& s : header()->brokers) {
+    if (static_cast<broker_state>(s.state.load(std::memory_order_acquire)) != broker_state::empty) {
+      return;
+    }
+  }
+  SharedRegion::remove(region_.name());
 }
 
 std::vector<BrokerInfo> ClusterRegion::brokers(int64_t stale_ms) const {
@@ -211,9 +236,109 @@ std::vector<BrokerInfo> ClusterRegion::brokers(int64_t stale_ms) const {
     b.state = st;
     b.alive = slot_alive(s, stale_ms, &b.heartbeat_age_ms);
     b.inbox_incarnation = s.inbox_incarnation.load(std::memory_order_acquire);
+    b.storage_failed = s.storage_failed.load(std::memory_order_acquire) != 0;
     out.push_back(b);
   }
   return out;
+}
+
+void ClusterRegion::set_storage_failed(bool failed) {
+  if (slot_ < 0) return;
+  header()->brokers[slot_].storage_failed.store(failed ? 1 : 0, std::memory_order_release);
+}
+
+namespace {
+constexpr uint64_t controller_word(int32_t epoch, int32_t id) {
+  return (static_cast<uint64_t>(static_cast<uint32_t>(epoch)) << 32) |
+         static_cast<uint32_t>(id + 1);
+}
+}  // namespace
+
+ClusterRegion::ControllerInfo ClusterRegion::controller() const {
+  ControllerInfo c;
+  c.word = header()->controller.load(std::memory_order_acquire);
+  c.epoch = static_cast<int32_t>(c.word >> 32);
+  c.id = static_cast<int32_t>(c.word & 0xffffffffu) - 1;
+  c.heartbeat_age_ms =
+      monotonic_ms() - header()->controller_heartbeat_ms.load(std::memory_order_acquire);
+  return c;
+}
+
+std::optional<int32_t> ClusterRegion::try_claim_controller(uint64_t seen, int32_t self) {
+  int32_t epoch = static_cast<int32_t>(seen >> 32) + 1;
+  uint64_t expected = seen;
+  // The heartbeat first, so no broker finds the new controller stale before its first beat.
+  header()->controller_heartbeat_ms.store(monotonic_ms(), std::memory_order_release);
+  if (!header()->controller.compare_exchange_strong(expected, controller_word(epoch, self),
+                                                    std::memory_order_acq_rel)) {
+    return std::nullopt;
+  }
+  return epoch;
+}
+
+bool ClusterRegion::is_controller(int32_t self, int32_t epoch) const {
+  return header()->controller.load(std::memory_order_acquire) == controller_word(epoch, self);
+}
+
+void ClusterRegion::controller_heartbeat() {
+  header()->controller_heartbeat_ms.store(monotonic_ms(), std::memory_order_release);
+}
+
+void ClusterRegion::resign_controller(int32_t self, int32_t epoch) {
+  uint64_t expected = controller_word(epoch, self);
+  header()->controller.compare_exchange_strong(expected, controller_word(epoch, -1),
+                                               std::memory_order_acq_rel);
+}
+
+bool ClusterRegion::publish_image(std::span<const uint8_t> data, uint64_t version, int32_t self,
+                                  int32_t epoch) {
+  if (data.size() > image_capacity || version == 0) return false;
+  auto* h = header();
+  uint64_t cur = h->image_current.load(std::memory_order_acquire);
+  uint32_t next = cur == 0 ? 0 : static_cast<uint32_t>(1 - (cur & 1));
+  ImageBuffer& buf = h->images[next];
+  buf.version.store(0, std::memory_order_release);
+  std::memcpy(buf.data, data.data(), data.size());
+  buf.size = static_cast<uint32_t>(data.size());
+  buf.crc = crc32c(data.data(), data.size());
+  buf.version.store(version, std::memory_order_release);
+  if (!is_controller(self, epoch)) return false;
+  return h->image_current.compare_exchange_strong(cur, (version << 1) | next,
+                                                  std::memory_order_acq_rel);
+}
+
+std::optional<std::pair<uint64_t, std::vector<uint8_t>>> ClusterRegion::read_image(
+    uint64_t known) const {
+  auto* h = header();
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    uint64_t cur = h->image_current.load(std::memory_order_acquire);
+    if (cur == 0) return std::nullopt;
+    uint64_t version = cur >> 1;
+    if (version == known) return std::nullopt;
+    const ImageBuffer& buf = h->images[cur & 1];
+    if (buf.version.load(std::memory_order_acquire) != version) continue;
+    uint32_t size = buf.size;
+    uint32_t crc = buf.crc;
+    if (size > image_capacity) continue;
+    std::vector<uint8_t> data(buf.data, buf.data + size);
+    if (buf.version.load(std::memory_order_acquire) != version) continue;
+    if (crc32c(data.data(), data.size()) != crc) continue;
+    return std::make_pair(version, std::move(data));
+  }
+  return std::nullopt;
+}
+
+uint64_t ClusterRegion::image_version() const {
+  return header()->image_current.load(std::memory_order_acquire) >> 1;
+}
+
+bool ClusterRegion::current_image_intact() const {
+  auto* h = header();
+  uint64_t cur = h->image_current.load(std::memory_order_acquire);
+  if (cur == 0) return true;
+  const ImageBuffer& buf = h->images[cur & 1];
+  return buf.version.load(std::memory_order_acquire) == (cur >> 1) && buf.size <= image_capacity &&
+         crc32c(buf.data, buf.size) == buf.crc;
 }
 
 std::string ClusterRegion::cluster_dir() const {

@@ -8,6 +8,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,7 +24,8 @@ struct BrokerInfo {
   int32_t id = -1;
   int32_t pid = 0;
   broker_state state = broker_state::empty;
-  bool alive = false;              // running, with a live process and a fresh heartbeat
+  bool alive = false;  // running, with a live process and a fresh heartbeat
+  bool storage_failed = false;
   int64_t heartbeat_age_ms = 0;
   uint64_t inbox_incarnation = 0;
 };
@@ -36,7 +39,8 @@ class ClusterRegion {
                                                      const std::string& cluster_dir,
                                                      int32_t broker_id, unsigned mode = 0600);
   // Client side: maps an existing region, waiting up to timeout_ms for it to appear.
-  static result<std::unique_ptr<ClusterRegion>> open(const std::string& cluster, int64_t timeout_ms);
+  static result<std::unique_ptr<ClusterRegion>> open(const std::string& cluster,
+                                                     int64_t timeout_ms);
 
   ~ClusterRegion();
 
@@ -45,6 +49,37 @@ class ClusterRegion {
   void heartbeat();
   // Marks the slot empty (a clean stop).
   void leave();
+
+  // Marks this broker unfit to lead (a log is offline) or fit again.
+  void set_storage_failed(bool failed);
+
+  // --- controller election ---
+  struct ControllerInfo {
+    int32_t id = -1;  // -1: none
+    int32_t epoch = 0;
+    int64_t heartbeat_age_ms = 0;
+    uint64_t word = 0;
+  };
+  ControllerInfo controller() const;
+  // Claims the controller role if the word is still `seen` (what controller() returned).
+  // Returns the new epoch, or nullopt if another broker got there first.
+  std::optional<int32_t> try_claim_controller(uint64_t seen, int32_t self);
+  // Whether `self` still holds the role at `epoch`.
+  bool is_controller(int32_t self, int32_t epoch) const;
+  void controller_heartbeat();
+  // Gives the role up (keeping the epoch), if still held.
+  void resign_controller(int32_t self, int32_t epoch);
+
+  // --- the published metadata image ---
+  // Publishes `data` as `version` if `self` still is the controller at `epoch`. Returns false
+  // when deposed (nothing is published) or the image is too large.
+  bool publish_image(std::span<const uint8_t> data, uint64_t version, int32_t self, int32_t epoch);
+  // The current image if its version is not `known`; nullopt when unchanged or unreadable.
+  std::optional<std::pair<uint64_t, std::vector<uint8_t>>> read_image(uint64_t known) const;
+  uint64_t image_version() const;
+  // Whether the current image's bytes match their CRC (a deposed controller writing late
+  // can spoil the buffer; the controller then publishes again).
+  bool current_image_intact() const;
 
   // --- both ---
   // Brokers with a slot, alive or not. A broker is alive if it says it is running, its

@@ -13,11 +13,17 @@ namespace shoal::ipc {
 
 namespace {
 
-spdlog::logger& log() { return logger("ipc"); }
+spdlog::logger& log() {
+  return logger("ipc");
+}
 
-constexpr size_t align64(size_t v) { return (v + 63) & ~size_t{63}; }
+constexpr size_t align64(size_t v) {
+  return (v + 63) & ~size_t{63};
+}
 
-bool power_of_two(size_t v) { return v >= 4096 && (v & (v - 1)) == 0; }
+bool power_of_two(size_t v) {
+  return v >= 4096 && (v & (v - 1)) == 0;
+}
 
 std::atomic<uint64_t> session_counter{0};
 
@@ -28,8 +34,8 @@ uint64_t random_u64() {
 
 }  // namespace
 
-result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
-                                                     int32_t broker_id, ConnectionOptions opts) {
+result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster, int32_t broker_id,
+                                                     ConnectionOptions opts) {
   SHOAL_TRY(validate_cluster_name(cluster));
   if (!power_of_two(opts.request_ring_bytes) || !power_of_two(opts.response_ring_bytes)) {
     return make_error(errc::invalid_arg, "ring sizes must be powers of two of at least 4096 bytes");
@@ -48,9 +54,10 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
       auto* in = r->as<InboxHeader>();
       if (in->region.magic.load(std::memory_order_acquire) == inbox_magic) {
         if (in->region.version != layout_version) {
-          return make_error(errc::unsupported_feature,
-                            "broker {} of cluster '{}' uses shared-memory layout {}, this client {}",
-                            broker_id, cluster, in->region.version, layout_version);
+          return make_error(
+              errc::unsupported_feature,
+              "broker {} of cluster '{}' uses shared-memory layout {}, this client {}", broker_id,
+              cluster, in->region.version, layout_version);
         }
         conn->inbox_ = std::move(r).value();
         break;
@@ -65,8 +72,8 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
   }
   auto* in = conn->inbox_.as<InboxHeader>();
   conn->incarnation_ = in->region.incarnation;
-  conn->broker_ = ProcessIdentity{in->region.owner_pid, in->region.owner_start_time,
-                                  in->region.owner_pid_ns};
+  conn->broker_ =
+      ProcessIdentity{in->region.owner_pid, in->region.owner_start_time, in->region.owner_pid_ns};
   if (!conn->check_broker()) {
     return make_error(errc::transport, "broker {} of cluster '{}': {}", broker_id, cluster,
                       conn->broken_reason_);
@@ -74,8 +81,8 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
 
   // The session region: header, request ring, response ring.
   ProcessIdentity self = self_identity();
-  std::string name = region_name(
-      cluster, fmt::format("session-{}-{}-b{}", self.pid, session_counter.fetch_add(1), broker_id));
+  std::string name = region_name(cluster, fmt::format("session-{}-{}-{}-b{}", self.pid_ns, self.pid,
+                                                      session_counter.fetch_add(1), broker_id));
   size_t req_off = align64(sizeof(SessionHeader));
   size_t resp_off = req_off + align64(Ring::footprint(opts.request_ring_bytes));
   size_t total = resp_off + Ring::footprint(opts.response_ring_bytes);
@@ -106,9 +113,8 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
   uint32_t slot = max_sessions;
   for (uint32_t i = 0; i < max_sessions; ++i) {
     uint32_t expected = static_cast<uint32_t>(slot_state::free);
-    if (in->slots[i].state.compare_exchange_strong(expected,
-                                                   static_cast<uint32_t>(slot_state::claimed),
-                                                   std::memory_order_acq_rel)) {
+    if (in->slots[i].state.compare_exchange_strong(
+            expected, static_cast<uint32_t>(slot_state::claimed), std::memory_order_acq_rel)) {
       slot = i;
       break;
     }
@@ -119,6 +125,7 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
                       broker_id, max_sessions);
   }
   SessionSlot& s = in->slots[slot];
+  conn->generation_ = s.generation.load(std::memory_order_acquire);
   s.client_pid = self.pid;
   s.client_start_time = self.start_time;
   s.client_pid_ns = self.pid_ns;
@@ -127,21 +134,45 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
   std::memcpy(s.region_name, name.data(), std::min(name.size(), sizeof(s.region_name) - 1));
   h->slot = slot;
   h->region.magic.store(session_magic, std::memory_order_release);
-  s.state.store(static_cast<uint32_t>(slot_state::active), std::memory_order_release);
+  uint32_t claimed = static_cast<uint32_t>(slot_state::claimed);
+  if (!s.state.compare_exchange_strong(claimed, static_cast<uint32_t>(slot_state::active),
+                                       std::memory_order_acq_rel)) {
+    // The broker gave up on our claim (we were too slow, or paused): start over.
+    SharedRegion::remove(name);
+    return make_error(errc::transport, "broker {} released session slot {} before it was ready",
+                      broker_id, slot);
+  }
   conn->slot_ = slot;
   conn->notify_broker();
   conn->receiver_ = std::thread([c = conn.get()] { c->receive_loop(); });
-  log().debug("connected to broker {} of '{}' through slot {} ({})", broker_id, cluster, slot, name);
+  log().debug("connected to broker {} of '{}' through slot {} ({})", broker_id, cluster, slot,
+              name);
   return conn;
 }
 
-Connection::~Connection() { close(); }
+Connection::~Connection() {
+  close();
+}
 
 void Connection::notify_broker() {
   auto* in = inbox_.as<InboxHeader>();
   in->pending[slot_ / 64].fetch_or(uint64_t{1} << (slot_ % 64), std::memory_order_seq_cst);
   in->doorbell.fetch_add(1, std::memory_order_seq_cst);
   if (in->broker_waiting.load(std::memory_order_seq_cst) != 0) futex_wake(&in->doorbell);
+}
+
+bool Connection::inbox_replaced() {
+  int64_t now = monotonic_ms();
+  if (now - last_inbox_check_ms_ < 500) return false;
+  last_inbox_check_ms_ = now;
+  // A broker that crashed and started again made a new inbox under the same name; our
+  // mapping still shows the old one, so look the name up afresh.
+  auto r = SharedRegion::open(inbox_.name());
+  if (!r) return true;
+  if (r->size() < sizeof(InboxHeader)) return false;
+  auto* h = r->as<InboxHeader>();
+  return h->region.magic.load(std::memory_order_acquire) == inbox_magic &&
+         h->region.incarnation != incarnation_;
 }
 
 bool Connection::check_broker() {
@@ -152,6 +183,8 @@ bool Connection::check_broker() {
   } else if (in->region.magic.load(std::memory_order_acquire) != inbox_magic ||
              in->region.incarnation != incarnation_) {
     why = "the broker shut down or restarted";
+  } else if (inbox_replaced()) {
+    why = "the broker restarted";
   } else if (check_process(broker_) == liveness::dead) {
     why = fmt::format("the broker process (pid {}) is gone", broker_.pid);
   } else {
@@ -182,7 +215,8 @@ status Connection::send(bytes_view payload, int64_t timeout_ms, callback cb) {
     int64_t left = deadline - monotonic_ms();
     if (left <= 0) {
       return make_error(errc::queue_full,
-                        "broker {} did not take the request within {} ms (its inbox is full)",
+                        "broker {} did not take the request within {} ms (the session's request "
+                        "ring is full)",
                         broker_id_, timeout_ms);
     }
     requests_->wait_for_space(payload.size(), std::min<int64_t>(left, 50));
@@ -247,7 +281,14 @@ void Connection::receive_loop() {
           pending_.erase(it);
         }
       }
-      if (cb && msg.type == message_type::response) cb(msg.payload);
+      if (cb) {
+        if (msg.type == message_type::response) {
+          cb(msg.payload);
+        } else {
+          cb(make_error(errc::bad_msg, "broker {} answered with a message of type {}", broker_id_,
+                        static_cast<uint32_t>(msg.type)));
+        }
+      }
       if (responses_->consume(msg)) notify_broker();
     }
     int64_t now = monotonic_ms();
@@ -290,13 +331,16 @@ void Connection::close() {
   if (closing_.exchange(true)) return;
   if (receiver_.joinable()) receiver_.join();
   fail_all(errc::destroy, "the connection was closed");
-  if (inbox_ && session_) {
+  if (inbox_ && session_ && slot_ < max_sessions) {
     auto* in = inbox_.as<InboxHeader>();
+    SessionSlot& s = in->slots[slot_];
     if (!broken() && in->region.magic.load(std::memory_order_acquire) == inbox_magic &&
-        in->region.incarnation == incarnation_) {
-      in->slots[slot_].state.store(static_cast<uint32_t>(slot_state::closing),
-                                   std::memory_order_release);
-      notify_broker();
+        s.generation.load(std::memory_order_acquire) == generation_) {
+      uint32_t active = static_cast<uint32_t>(slot_state::active);
+      if (s.state.compare_exchange_strong(active, static_cast<uint32_t>(slot_state::closing),
+                                          std::memory_order_acq_rel)) {
+        notify_broker();
+      }
     }
   }
   if (session_) SharedRegion::remove(session_.name());

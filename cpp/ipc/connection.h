@@ -25,9 +25,9 @@
 namespace shoal::ipc {
 
 struct ConnectionOptions {
-  size_t request_ring_bytes = 8u << 20;   // power of two
+  size_t request_ring_bytes = 8u << 20;    // power of two
   size_t response_ring_bytes = 32u << 20;  // power of two
-  int64_t connect_timeout_ms = 5'000;     // waiting for the broker's inbox to be ready
+  int64_t connect_timeout_ms = 5'000;      // waiting for the broker's inbox to be ready
   // A broker whose inbox heartbeat is older than this is considered gone (paused or dead).
   int64_t broker_timeout_ms = 6'000;
   unsigned mode = 0600;
@@ -66,13 +66,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void fail_all(errc code, const std::string& why);
   void notify_broker();
   bool check_broker();
+  bool inbox_replaced();
 
   std::string cluster_;
   int32_t broker_id_ = 0;
   ConnectionOptions opts_;
   SharedRegion inbox_;
   SharedRegion session_;
-  uint32_t slot_ = 0;
+  uint32_t slot_ = max_sessions;  // none until claimed
+  uint32_t generation_ = 0;       // the slot's generation when we claimed it
+  int64_t last_inbox_check_ms_ = 0;
   uint64_t incarnation_ = 0;
   ProcessIdentity broker_;
   std::optional<Ring> requests_;

@@ -13,7 +13,7 @@
 
 namespace shoal::ipc {
 
-inline constexpr uint32_t layout_version = 1;
+inline constexpr uint32_t layout_version = 2;
 inline constexpr size_t cache_line = 64;
 
 enum class region_kind : uint32_t { cluster = 1, inbox = 2, session = 3 };
@@ -26,13 +26,13 @@ inline constexpr uint64_t session_magic = 0x53484f414c534553ULL;  // "SHOALSES"
 struct RegionHeader {
   std::atomic<uint64_t> magic;  // written last at creation
   uint32_t version;
-  uint32_t kind;               // region_kind
-  uint64_t size;               // bytes mapped
+  uint32_t kind;  // region_kind
+  uint64_t size;  // bytes mapped
   int32_t owner_pid;
   uint32_t reserved0;
-  uint64_t owner_start_time;   // /proc/<pid>/stat starttime: tells a reused pid apart
-  uint64_t owner_pid_ns;       // inode of the owner's pid namespace: is owner_pid meaningful here?
-  uint64_t incarnation;        // random per creation: a recreated region is a new one
+  uint64_t owner_start_time;  // /proc/<pid>/stat starttime: tells a reused pid apart
+  uint64_t owner_pid_ns;      // inode of the owner's pid namespace: is owner_pid meaningful here?
+  uint64_t incarnation;       // random per creation: a recreated region is a new one
   std::atomic<int64_t> heartbeat_ms;  // CLOCK_MONOTONIC ms, bumped by the owner
 };
 static_assert(sizeof(RegionHeader) == 64);
@@ -92,8 +92,8 @@ struct alignas(cache_line) SessionSlot {
   uint32_t reserved0;
   uint64_t client_start_time;
   uint64_t client_pid_ns;
-  std::atomic<int64_t> claimed_ms;   // CLOCK_MONOTONIC ms of the claim
-  char region_name[128];             // the session region, NUL-terminated
+  std::atomic<int64_t> claimed_ms;  // CLOCK_MONOTONIC ms of the claim
+  char region_name[128];            // the session region, NUL-terminated
 };
 static_assert(sizeof(SessionSlot) == 3 * cache_line);
 
@@ -115,8 +115,8 @@ struct InboxHeader {
 struct SessionHeader {
   RegionHeader region;  // owner: the client
   int32_t broker_id;
-  uint32_t slot;                // index in the broker's inbox
-  uint64_t inbox_incarnation;   // the inbox this session was made for
+  uint32_t slot;                  // index in the broker's inbox
+  uint64_t inbox_incarnation;     // the inbox this session was made for
   uint64_t request_ring_offset;   // from the region start; client -> broker
   uint64_t response_ring_offset;  // broker -> client
   std::atomic<uint32_t> dropped;  // set by the broker when it gives up on the session
@@ -134,7 +134,7 @@ struct alignas(cache_line) BrokerSlot {
   std::atomic<uint32_t> state;  // broker_state
   std::atomic<int32_t> broker_id;
   int32_t pid;
-  uint32_t reserved0;
+  std::atomic<uint32_t> storage_failed;  // a log of this broker is offline (disk full, I/O error)
   uint64_t start_time;
   uint64_t pid_ns;
   std::atomic<uint64_t> inbox_incarnation;
@@ -143,11 +143,29 @@ struct alignas(cache_line) BrokerSlot {
 };
 static_assert(sizeof(BrokerSlot) == 3 * cache_line);
 
+// The metadata image the controller publishes (an encoded cluster::PublishedImage).
+inline constexpr size_t image_capacity = 4u << 20;
+
+struct alignas(cache_line) ImageBuffer {
+  std::atomic<uint64_t> version;  // 0 while the buffer is being written
+  uint32_t size;
+  uint32_t crc;  // CRC-32C of data[0, size)
+  uint8_t pad[cache_line - 16];
+  uint8_t data[image_capacity];
+};
+
 struct ClusterHeader {
   RegionHeader region;
   char cluster_name[64];
   char cluster_dir[512];
   BrokerSlot brokers[max_brokers];
+  // The controller: (epoch << 32) | (broker id + 1); the low half 0 means no controller, the
+  // epoch stays. Changed only by compare-and-swap, so exactly one broker wins an election.
+  alignas(cache_line) std::atomic<uint64_t> controller;
+  std::atomic<int64_t> controller_heartbeat_ms;  // CLOCK_MONOTONIC ms, by the controller
+  // The published image: (version << 1) | index into images; 0 before the first.
+  alignas(cache_line) std::atomic<uint64_t> image_current;
+  ImageBuffer images[2];
 };
 
 }  // namespace shoal::ipc

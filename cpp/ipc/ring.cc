@@ -8,7 +8,9 @@
 namespace shoal::ipc {
 
 namespace {
-constexpr uint64_t align_up(uint64_t v) { return (v + message_alignment - 1) & ~(message_alignment - 1); }
+constexpr uint64_t align_up(uint64_t v) {
+  return (v + message_alignment - 1) & ~(message_alignment - 1);
+}
 }  // namespace
 
 void Ring::initialize(void* mem, uint64_t capacity) {
@@ -72,14 +74,17 @@ bool Ring::wait_for_space(size_t n, int64_t timeout_ms) {
   uint64_t need = align_up(sizeof(MessageHeader) + n) * 2;  // room even after a padding record
   h_->producer_waiting.store(1, std::memory_order_seq_cst);
   uint32_t seq = h_->space_seq.load(std::memory_order_seq_cst);
-  uint64_t used = h_->tail.load(std::memory_order_relaxed) - h_->head.load(std::memory_order_acquire);
+  uint64_t used =
+      h_->tail.load(std::memory_order_relaxed) - h_->head.load(std::memory_order_acquire);
   bool ok = true;
   if (capacity_ - used < need) ok = futex_wait(&h_->space_seq, seq, timeout_ms);
   h_->producer_waiting.store(0, std::memory_order_relaxed);
   return ok;
 }
 
-void Ring::wake_consumer() { futex_wake(&h_->data_seq); }
+void Ring::wake_consumer() {
+  futex_wake(&h_->data_seq);
+}
 
 result<std::optional<Ring::Message>> Ring::peek() {
   while (true) {
@@ -109,9 +114,9 @@ result<std::optional<Ring::Message>> Ring::peek() {
       continue;
     }
     next_head_ = head + size;
-    return std::optional<Message>(Message{static_cast<message_type>(mh.type), mh.correlation_id,
-                                          bytes_view(data_ + offset + sizeof(MessageHeader),
-                                                     mh.length)});
+    return std::optional<Message>(
+        Message{static_cast<message_type>(mh.type), mh.correlation_id,
+                bytes_view(data_ + offset + sizeof(MessageHeader), mh.length)});
   }
 }
 
@@ -134,10 +139,16 @@ bool Ring::wait_for_data(int64_t timeout_ms) {
   return ok;
 }
 
-void Ring::wake_producer() { futex_wake(&h_->space_seq); }
+void Ring::wake_producer() {
+  futex_wake(&h_->space_seq);
+}
 
 bool Ring::producer_waiting() const {
   return h_->producer_waiting.load(std::memory_order_seq_cst) != 0;
+}
+
+void Ring::set_producer_waiting(bool waiting) {
+  h_->producer_waiting.store(waiting ? 1 : 0, std::memory_order_seq_cst);
 }
 
 }  // namespace shoal::ipc

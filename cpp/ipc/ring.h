@@ -64,10 +64,12 @@ class Ring {
   void wake_producer();
   // Whether the producer sleeps waiting for space.
   bool producer_waiting() const;
+  // Producer: says it waits for space without sleeping here (it is woken some other way,
+  // e.g. the broker's doorbell), so the consumer's consume() reports that it freed some.
+  void set_producer_waiting(bool waiting);
 
  private:
-  Ring(RingHeader* h, uint8_t* data, uint64_t capacity)
-      : h_(h), data_(data), capacity_(capacity) {}
+  Ring(RingHeader* h, uint8_t* data, uint64_t capacity) : h_(h), data_(data), capacity_(capacity) {}
   RingHeader* h_ = nullptr;
   uint8_t* data_ = nullptr;
   uint64_t capacity_ = 0;

@@ -10,7 +10,9 @@ namespace shoal::ipc {
 
 namespace {
 
-spdlog::logger& log() { return logger("ipc"); }
+spdlog::logger& log() {
+  return logger("ipc");
+}
 
 uint64_t random_u64() {
   std::random_device rd;
@@ -58,6 +60,8 @@ void ServerSession::write_locked(uint64_t correlation_id, bytes_view payload) {
   }
   queue_.push_back({correlation_id, std::vector<uint8_t>(payload.begin(), payload.end())});
   queued_bytes_ += payload.size();
+  // The client's consume() then rings our doorbell when it frees space (no 200 ms wait).
+  responses_->set_producer_waiting(true);
   if (queued_bytes_ > server_->opts_.max_queued_response_bytes) {
     overflowed_.store(true, std::memory_order_release);
   }
@@ -88,6 +92,7 @@ bool ServerSession::flush_locked() {
     queued_bytes_ -= q.payload.size();
     queue_.pop_front();
   }
+  responses_->set_producer_waiting(false);
   return true;
 }
 
@@ -111,7 +116,8 @@ result<std::unique_ptr<Server>> Server::create(ServerOptions opts) {
     SharedRegion::remove(name);
   }
   int removed = remove_stale_sessions(opts.cluster, opts.broker_id);
-  if (removed > 0) log().info("removed {} stale session region(s) of broker {}", removed, opts.broker_id);
+  if (removed > 0)
+    log().info("removed {} stale session region(s) of broker {}", removed, opts.broker_id);
 
   SHOAL_ASSIGN_OR_RETURN(auto region, SharedRegion::create(name, sizeof(InboxHeader), opts.mode));
   auto* in = region.as<InboxHeader>();
@@ -148,7 +154,9 @@ Server::~Server() {
   }
 }
 
-uint64_t Server::incarnation() const { return inbox()->region.incarnation; }
+uint64_t Server::incarnation() const {
+  return inbox()->region.incarnation;
+}
 
 void Server::stop() {
   stopping_.store(true, std::memory_order_release);
@@ -219,6 +227,7 @@ void Server::attach_slot(uint32_t slot) {
 void Server::release_slot(uint32_t slot, const char* why) {
   SessionSlot& s = inbox()->slots[slot];
   std::string name = slot_region_name(s);
+  bool owned = false;  // the region is the slot's client's: ours to unlink
   if (auto session = sessions_[slot]) {
     std::lock_guard lock(session->mu_);
     session->closed_.store(true, std::memory_order_release);
@@ -229,11 +238,20 @@ void Server::release_slot(uint32_t slot, const char* why) {
     session->region_ = SharedRegion();
     sessions_[slot].reset();
     session_count_.fetch_sub(1, std::memory_order_relaxed);
+    owned = true;
+    log().info("session slot {} (pid {}) released: {}", slot, s.client_pid, why);
+  } else if (!name.empty() && name.rfind(region_name(opts_.cluster, "session-"), 0) == 0) {
+    // Never attached: tell the client (if the region really is its) that it was let go.
+    if (auto r = SharedRegion::open(name); r && r->size() >= sizeof(SessionHeader)) {
+      auto* h = r->as<SessionHeader>();
+      if (h->region.owner_pid == s.client_pid && h->broker_id == opts_.broker_id) {
+        h->dropped.store(1, std::memory_order_release);
+        owned = true;
+      }
+    }
     log().info("session slot {} (pid {}) released: {}", slot, s.client_pid, why);
   }
-  if (!name.empty() && name.rfind(region_name(opts_.cluster, "session-"), 0) == 0) {
-    SharedRegion::remove(name);
-  }
+  if (owned) SharedRegion::remove(name);
   std::memset(s.region_name, 0, sizeof(s.region_name));
   s.generation.fetch_add(1, std::memory_order_acq_rel);
   s.state.store(static_cast<uint32_t>(slot_state::free), std::memory_order_release);
@@ -257,7 +275,6 @@ bool Server::serve_session(uint32_t slot, const request_handler& handler) {
     if (msg.type == message_type::request) {
       handler(session, msg.correlation_id, msg.payload);
     }
-    if (!sessions_[slot]) return true;  // the handler's response overflowed and dropped it
     if (session->requests_->consume(msg)) session->requests_->wake_producer();
     if (n == 255) mark_pending(slot);
   }
@@ -298,10 +315,14 @@ void Server::check_liveness() {
       mark_pending(i);  // active but not attached yet: attach on the next pass
       continue;
     }
-    int64_t beat = session->region_.as<SessionHeader>()->region.heartbeat_ms.load(
-        std::memory_order_acquire);
+    int64_t beat =
+        session->region_.as<SessionHeader>()->region.heartbeat_ms.load(std::memory_order_acquire);
     if (now - beat > opts_.session_timeout_ms) {
       release_slot(i, "its client has been silent longer than the session timeout");
+      continue;
+    }
+    if (session->overflowed_.load(std::memory_order_acquire)) {
+      release_slot(i, "it stopped reading responses");
       continue;
     }
     std::lock_guard lock(session->mu_);
@@ -329,8 +350,8 @@ void Server::run(const request_handler& handler, const std::function<void()>& on
           continue;
         }
         if (state == slot_state::active &&
-            (!session || session->generation_ !=
-                             in->slots[slot].generation.load(std::memory_order_acquire))) {
+            (!session ||
+             session->generation_ != in->slots[slot].generation.load(std::memory_order_acquire))) {
           if (session) release_slot(slot, "replaced");
           attach_slot(slot);
         }
@@ -364,14 +385,16 @@ int Server::remove_stale_sessions(const std::string& cluster, int32_t broker_id)
   int removed = 0;
   std::string suffix = "-b" + std::to_string(broker_id);
   for (const auto& name : SharedRegion::list(region_name(cluster, "session-"))) {
-    if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    if (name.size() < suffix.size() ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
       continue;
     }
     auto r = SharedRegion::open(name);
     bool stale = true;
     if (r && r->size() >= sizeof(SessionHeader)) {
       auto* h = r->as<SessionHeader>();
-      ProcessIdentity owner{h->region.owner_pid, h->region.owner_start_time, h->region.owner_pid_ns};
+      ProcessIdentity owner{h->region.owner_pid, h->region.owner_start_time,
+                            h->region.owner_pid_ns};
       stale = check_process(owner) == liveness::dead;
     }
     if (stale && SharedRegion::remove(name)) ++removed;

@@ -11,9 +11,9 @@
 #include <atomic>
 #include <deque>
 #include <functional>
-#include <optional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -75,9 +75,8 @@ class ServerSession {
 class Server {
  public:
   // Called on the loop thread for every request, in the order each session sent them.
-  using request_handler =
-      std::function<void(const std::shared_ptr<ServerSession>&, uint64_t correlation_id,
-                         bytes_view payload)>;
+  using request_handler = std::function<void(const std::shared_ptr<ServerSession>&,
+                                             uint64_t correlation_id, bytes_view payload)>;
 
   // Creates the broker's inbox (replacing a stale one) and returns a server ready to run.
   static result<std::unique_ptr<Server>> create(ServerOptions opts);
@@ -110,7 +109,7 @@ class Server {
   ServerOptions opts_;
   SharedRegion inbox_;
   std::vector<std::shared_ptr<ServerSession>> sessions_;  // by slot; loop thread only
-  std::vector<int64_t> claimed_since_;                     // by slot: when first seen claimed
+  std::vector<int64_t> claimed_since_;                    // by slot: when first seen claimed
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> session_count_{0};
   int64_t last_liveness_ms_ = 0;

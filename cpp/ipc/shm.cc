@@ -86,8 +86,8 @@ status validate_cluster_name(const std::string& cluster) {
                 c == '.' || c == '_' || c == '-');
   }
   if (!ok || cluster == "." || cluster == "..") {
-    return make_error(errc::invalid_arg,
-                      "invalid cluster name '{}': use 1 to 64 of [A-Za-z0-9._-]", cluster);
+    return make_error(errc::invalid_arg, "invalid cluster name '{}': use 1 to 64 of [A-Za-z0-9._-]",
+                      cluster);
   }
   return {};
 }

@@ -623,4 +623,144 @@ struct ApiVersionsResponse {
   friend bool operator==(const ApiVersionsResponse&, const ApiVersionsResponse&) = default;
 };
 
+// --- Between brokers and the controller ---
+
+// AlterPartition (KIP-497): a partition's leader asks the controller to change its ISR. The
+// controller refuses a request from a stale leader epoch or partition epoch.
+struct AlterPartitionRequest {
+  static constexpr api_key api = api_key::alter_partition;
+  static constexpr std::string_view name = "AlterPartitionRequest";
+
+  struct Partition {
+    partition_id partition_index;
+    shoal::leader_epoch leader_epoch = no_leader_epoch;
+    std::vector<node_id> new_isr;
+    int32_t partition_epoch = 0;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(leader_epoch);
+      v(new_isr);
+      v(partition_epoch);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  node_id broker_id{-1};
+  int64_t broker_epoch = -1;
+  std::vector<Topic> topics;
+
+  template <typename V>
+  void visit(V& v) {
+    v(broker_id);
+    v(broker_epoch);
+    v(topics);
+  }
+  friend bool operator==(const AlterPartitionRequest&, const AlterPartitionRequest&) = default;
+};
+
+struct AlterPartitionResponse {
+  static constexpr api_key api = api_key::alter_partition;
+  static constexpr std::string_view name = "AlterPartitionResponse";
+
+  struct Partition {
+    partition_id partition_index;
+    errc error = errc::none;
+    node_id leader_id{-1};
+    shoal::leader_epoch leader_epoch = no_leader_epoch;
+    std::vector<node_id> isr;
+    int32_t partition_epoch = 0;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(error);
+      v(leader_id);
+      v(leader_epoch);
+      v(isr);
+      v(partition_epoch);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  errc error = errc::none;
+  std::vector<Topic> topics;
+
+  template <typename V>
+  void visit(V& v) {
+    v(error);
+    v(topics);
+  }
+  friend bool operator==(const AlterPartitionResponse&, const AlterPartitionResponse&) = default;
+};
+
+// ControlledShutdown: a broker about to stop asks the controller to move its leaderships
+// away and take it out of every ISR.
+struct ControlledShutdownRequest {
+  static constexpr api_key api = api_key::controlled_shutdown;
+  static constexpr std::string_view name = "ControlledShutdownRequest";
+
+  node_id broker_id{-1};
+  int64_t broker_epoch = -1;
+
+  template <typename V>
+  void visit(V& v) {
+    v(broker_id);
+    v(broker_epoch);
+  }
+  friend bool operator==(const ControlledShutdownRequest&,
+                         const ControlledShutdownRequest&) = default;
+};
+
+struct ControlledShutdownResponse {
+  static constexpr api_key api = api_key::controlled_shutdown;
+  static constexpr std::string_view name = "ControlledShutdownResponse";
+
+  struct RemainingPartition {
+    std::string topic_name;
+    partition_id partition_index;
+
+    template <typename V>
+    void visit(V& v) {
+      v(topic_name);
+      v(partition_index);
+    }
+    friend bool operator==(const RemainingPartition&, const RemainingPartition&) = default;
+  };
+
+  errc error = errc::none;
+  std::vector<RemainingPartition> remaining_partitions;
+
+  template <typename V>
+  void visit(V& v) {
+    v(error);
+    v(remaining_partitions);
+  }
+  friend bool operator==(const ControlledShutdownResponse&,
+                         const ControlledShutdownResponse&) = default;
+};
+
 }  // namespace shoal::protocol

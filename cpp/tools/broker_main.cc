@@ -21,7 +21,8 @@
 namespace {
 
 constexpr const char* usage =
-    "usage: shoal-broker --cluster NAME --id N --dir DIR [--config FILE] [--override key=value ...]\n"
+    "usage: shoal-broker --cluster NAME --id N --dir DIR [--config FILE] [--override key=value "
+    "...]\n"
     "\n"
     "Runs one Shoal broker in the foreground.\n"
     "  --cluster NAME   the cluster's name; clients attach with bootstrap.servers=shm://NAME\n"
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
     } else if (a == "--id") {
       char* end = nullptr;
       long n = std::strtol(v, &end, 10);
-      if (*end != '\0' || n < 0 || n > INT32_MAX) return fail(std::string("--id must be a non-negative integer, not '") + v + "'");
+      if (*end != '\0' || n < 0 || n > INT32_MAX)
+        return fail(std::string("--id must be a non-negative integer, not '") + v + "'");
       id = static_cast<int32_t>(n);
     } else if (a == "--dir") {
       dir = v;
@@ -104,7 +106,8 @@ int main(int argc, char** argv) {
   std::thread signals([&] {
     int sig = 0;
     sigwait(&set, &sig);
-    shoal::logger("broker").info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    shoal::logger("broker").info("received {}, shutting down",
+                                 sig == SIGTERM ? "SIGTERM" : "SIGINT");
     (*broker)->stop();
   });
   signals.detach();

@@ -119,13 +119,35 @@ class Cluster:
                 for b in _core.cluster_brokers(self.name)
                 if b["alive"] and b["pid"] == getattr(self._procs.get(b["id"]), "pid", None)
             }
-            if wanted <= up:
+            # Up, and seen alive by the controller (so topics can be placed on it).
+            state = _core.cluster_state(self.name) or {}
+            if wanted <= up and wanted <= set(state.get("live", [])):
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(
                     f"brokers {sorted(wanted - up)} of {self.name} did not start within {timeout} s"
                 )
             time.sleep(0.01)
+
+    def state(self) -> dict[str, Any]:
+        """What the controller last published: controller, controller_epoch, live brokers,
+        and each topic's partitions (leader, leader_epoch, replicas, isr)."""
+        return _core.cluster_state(self.name) or {"controller": -1, "live": [], "topics": {}}
+
+    def leader(self, topic: str, partition: int) -> int:
+        """The id of the partition's leader (-1 while it has none)."""
+        parts = self.state()["topics"].get(topic)
+        if parts is None or partition >= len(parts):
+            raise KeyError(f"no partition {partition} of topic {topic}")
+        return parts[partition]["leader"]
+
+    def isr(self, topic: str, partition: int) -> list[int]:
+        """The partition's in-sync replicas."""
+        return list(self.state()["topics"][topic][partition]["isr"])
+
+    def controller(self) -> int:
+        """The id of the controller broker (-1 while there is none)."""
+        return self.state()["controller"]
 
     def log(self, broker_id: int) -> str:
         """The broker's log so far."""

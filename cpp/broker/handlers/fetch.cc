@@ -42,11 +42,23 @@ std::pair<protocol::FetchResponse, size_t> read_fetch(BrokerServices& s,
         continue;
       }
       if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch()) {
+        // An older epoch: the asker is behind. A newer one: we are, and must not answer.
         rp.error = p.current_leader_epoch() < part->leader_epoch() ? errc::fenced_leader_epoch
-                                                                    : errc::unknown_leader_epoch;
+                                                                   : errc::unknown_leader_epoch;
         rp.error_message = fmt::format("leader epoch {} is not the current {}",
                                        p.current_leader_epoch, part->leader_epoch());
         continue;
+      }
+      bool follower = req.replica_id() >= 0;
+      if (follower) {
+        // KIP-101: a follower whose last epoch ends earlier here must truncate first.
+        if (auto div = part->divergence(p.last_fetched_epoch(), p.fetch_offset)) {
+          rp.diverging_epoch = {leader_epoch(div->first), div->second};
+          rp.high_watermark = part->high_watermark();
+          rp.log_start_offset = part->log().log_start_offset();
+          rp.records = protocol::bytes{};
+          continue;
+        }
       }
       rp.high_watermark = part->high_watermark();
       rp.last_stable_offset = rp.high_watermark;
@@ -58,9 +70,11 @@ std::pair<protocol::FetchResponse, size_t> read_fetch(BrokerServices& s,
         rp.records = protocol::bytes{};
         continue;
       }
-      // KIP-74: the first partition with data returns at least one whole batch.
-      auto data = part->log().read(p.fetch_offset, std::max<size_t>(max, 1),
-                                   part->high_watermark(), first);
+      // KIP-74: the first partition with data returns at least one whole batch. Followers
+      // read up to the log end, consumers up to the high watermark.
+      auto data = part->log().read(
+          p.fetch_offset, std::max<size_t>(max, 1),
+          follower ? std::nullopt : std::optional<offset>(part->high_watermark()), first);
       if (!data) {
         rp.error = data.err().code;
         rp.error_message = data.err().message;
@@ -92,6 +106,23 @@ void handle_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view b
   auto decoded = protocol::decode<protocol::FetchRequest>(body);
   if (!decoded) return ctx.respond_error(errc::invalid_request, decoded.err().message);
   auto req = std::make_shared<protocol::FetchRequest>(std::move(decoded).value());
+  if (req->replica_id() >= 0) {
+    // A follower's fetch offset says what it has: that may move the high watermark, and so
+    // complete acks=all produces waiting for it.
+    int64_t now = ipc::monotonic_ms();
+    for (const auto& t : req->topics) {
+      for (const auto& p : t.partitions) {
+        auto part = s.partitions.get(t.name, p.partition());
+        if (!part || !part->is_leader()) continue;
+        if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch())
+          continue;
+        if (part->divergence(p.last_fetched_epoch(), p.fetch_offset)) continue;
+        if (part->record_follower_fetch(req->replica_id(), p.fetch_offset, now)) {
+          s.delayed.wake(t.name, p.partition());
+        }
+      }
+    }
+  }
   auto [resp, bytes] = read_fetch(s, *req, ctx.max_response_bytes);
   if (bytes >= static_cast<size_t>(std::max(req->min_bytes, 1)) || req->max_wait_ms <= 0 ||
       has_error(resp)) {
@@ -103,16 +134,15 @@ void handle_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view b
     for (const auto& p : t.partitions) parts.emplace_back(t.name, p.partition());
   }
   auto shared_ctx = std::make_shared<RequestContext>(ctx);
-  s.fetches.park(std::move(parts), ipc::monotonic_ms() + req->max_wait_ms,
-                 [&s, req, shared_ctx](bool force) {
-                   auto [r, n] = read_fetch(s, *req, shared_ctx->max_response_bytes);
-                   if (!force && n < static_cast<size_t>(std::max(req->min_bytes, 1)) &&
-                       !has_error(r)) {
-                     return false;
-                   }
-                   shared_ctx->respond(r);
-                   return true;
-                 });
+  s.delayed.park(
+      std::move(parts), ipc::monotonic_ms() + req->max_wait_ms, [&s, req, shared_ctx](bool force) {
+        auto [r, n] = read_fetch(s, *req, shared_ctx->max_response_bytes);
+        if (!force && n < static_cast<size_t>(std::max(req->min_bytes, 1)) && !has_error(r)) {
+          return false;
+        }
+        shared_ctx->respond(r);
+        return true;
+      });
 }
 
 }  // namespace shoal::broker

@@ -15,6 +15,8 @@ void handle_list_offsets(BrokerServices& s, RequestContext& ctx, protocol::bytes
 void handle_metadata(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_create_topics(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_delete_topics(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_alter_partition(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_controlled_shutdown(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 
 // Decodes the request header and calls the API's handler; answers undecodable or unknown
 // requests with an ErrorResponse (INVALID_REQUEST, UNSUPPORTED_VERSION).

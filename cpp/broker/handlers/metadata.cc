@@ -40,15 +40,15 @@ void handle_metadata(BrokerServices& s, RequestContext& ctx, protocol::bytes_vie
   auto decoded = protocol::decode<protocol::MetadataRequest>(body);
   if (!decoded) return ctx.respond_error(errc::invalid_request, decoded.err().message);
   const auto& req = *decoded;
-  std::vector<int32_t> live = s.live_brokers();
+  auto view = s.view();
+  const std::vector<int32_t>& live = view->published.live_brokers;
   protocol::MetadataResponse resp;
   for (int32_t id : live) {
     resp.brokers.push_back({node_id(id), "shm://" + s.config.cluster, 0, std::nullopt});
   }
   resp.cluster_id = s.config.cluster;
-  resp.controller_id = node_id(s.controller_id());
-
-  auto image = s.controller.image();
+  resp.controller_id = node_id(view->published.controller_id);
+  const cluster::MetadataImage* image = &view->image;
   if (!req.topics) {
     for (const auto& [_, t] : image->topics) resp.topics.push_back(describe_topic(t, live));
     return ctx.respond(resp);
@@ -64,29 +64,30 @@ void handle_metadata(BrokerServices& s, RequestContext& ctx, protocol::bytes_vie
       missing.error = errc::invalid_topic_exception;
       missing.error_message = valid.err().message;
     } else if (req.allow_auto_topic_creation && s.config.auto_create_topics_enable) {
-      cluster::NewTopicSpec spec;
-      spec.name = name;
-      auto created = s.controller.create_topic(spec, live);
-      if (created) {
-        logger("broker").info("auto-created topic {} for client {}", name, ctx.header.client_id);
-        resp.topics.push_back(describe_topic(*created, live));
-        continue;
-      }
-      if (created.code() == errc::topic_already_exists) {
-        // Someone created it meanwhile.
-        if (const auto* t = s.controller.image()->topic(name)) {
-          resp.topics.push_back(describe_topic(*t, live));
+      // As Kafka's brokers do: ask the controller to create it and say "not yet"; the client
+      // asks again and finds it once the controller's image arrives.
+      if (s.controller.active()) {
+        cluster::NewTopicSpec spec;
+        spec.name = name;
+        auto created = s.controller.create_topic(spec);
+        if (created) {
+          logger("broker").info("auto-created topic {} for client {}", name, ctx.header.client_id);
+        } else if (created.code() != errc::topic_already_exists) {
+          missing.error = created.code();
+          missing.error_message = created.err().message;
+          resp.topics.push_back(std::move(missing));
           continue;
         }
+      } else {
+        s.request_topic_creation(name);
       }
-      missing.error = created.code();
-      missing.error_message = created.err().message;
+      missing.error = errc::leader_not_available;
+      missing.error_message = fmt::format("topic {} is being created", name);
     } else {
       missing.error = errc::unknown_topic_or_partition;
-      missing.error_message = fmt::format("topic {} does not exist{}", name,
-                                          s.config.auto_create_topics_enable
-                                              ? ""
-                                              : " (auto.create.topics.enable is false)");
+      missing.error_message = fmt::format(
+          "topic {} does not exist{}", name,
+          s.config.auto_create_topics_enable ? "" : " (auto.create.topics.enable is false)");
     }
     resp.topics.push_back(std::move(missing));
   }

@@ -1,6 +1,12 @@
-// Produce: append producers' batches to the partitions this broker leads.
+// Produce: append producers' batches to the partitions this broker leads. acks=0 gets no
+// answer, acks=1 an answer after the leader's append, acks=all (-1) once every in-sync
+// replica has the records (the high watermark passed them): such requests wait in the
+// purgatory, woken as followers fetch.
+#include <memory>
+
 #include "broker/handlers/handlers.h"
 #include "common/logger.h"
+#include "ipc/process.h"
 
 namespace shoal::broker {
 
@@ -8,10 +14,17 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
   auto decoded = protocol::decode<protocol::ProduceRequest>(body);
   if (!decoded) return ctx.respond_error(errc::invalid_request, decoded.err().message);
   protocol::ProduceRequest& req = *decoded;
-  protocol::ProduceResponse resp;
+  auto resp = std::make_shared<protocol::ProduceResponse>();
+  struct Waiting {
+    size_t topic, partition;
+    std::shared_ptr<Partition> part;
+    offset end;
+    int32_t epoch;
+  };
+  auto waiting = std::make_shared<std::vector<Waiting>>();
   bool bad_acks = req.acks != 0 && req.acks != 1 && req.acks != -1;
   for (auto& t : req.topics) {
-    auto& rt = resp.topics.emplace_back();
+    auto& rt = resp->topics.emplace_back();
     rt.name = t.name;
     for (auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
@@ -21,7 +34,8 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
         rp.error_message = std::move(msg);
       };
       if (bad_acks) {
-        fail(errc::invalid_required_acks, fmt::format("acks must be 0, 1 or -1 (all), not {}", req.acks));
+        fail(errc::invalid_required_acks,
+             fmt::format("acks must be 0, 1 or -1 (all), not {}", req.acks));
         continue;
       }
       if (req.transactional_id) {
@@ -42,12 +56,50 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
       rp.base_offset = info->first_offset;
       rp.log_append_time_ms = timestamp_ms(info->log_append_time);
       rp.log_start_offset = info->log_start_offset;
-      s.fetches.wake(t.name, p.index());
+      s.delayed.wake(t.name, p.index());  // followers and consumers waiting for data
+      if (req.acks == -1 && !part->committed(info->last_offset + 1)) {
+        waiting->push_back({resp->topics.size() - 1, rt.partitions.size() - 1, part,
+                            info->last_offset + 1, part->leader_epoch()});
+      }
     }
   }
   // acks=0: the producer waits for nothing, as in Kafka.
   if (req.acks == 0 && !bad_acks) return;
-  ctx.respond(resp);
+  if (waiting->empty()) return ctx.respond(*resp);
+
+  // acks=all: answer when every waiting partition is committed, fails, or times out.
+  auto shared_ctx = std::make_shared<RequestContext>(ctx);
+  std::vector<std::pair<std::string, int32_t>> keys;
+  for (const auto& w : *waiting) keys.emplace_back(w.part->topic(), w.part->index());
+  s.delayed.park(
+      std::move(keys), ipc::monotonic_ms() + std::max(req.timeout_ms, 0),
+      [resp, waiting, shared_ctx](bool force) {
+        bool done = true;
+        for (auto& w : *waiting) {
+          auto& rp = resp->topics[w.topic].partitions[w.partition];
+          if (rp.error != errc::none || w.end() < 0) continue;
+          if (!w.part->is_leader() || w.part->leader_epoch() != w.epoch) {
+            rp.error = errc::not_leader_or_follower;
+            rp.error_message = fmt::format(
+                "{} lost its leadership before the records were replicated", w.part->name());
+            w.end = offset(-1);
+          } else if (w.part->committed(w.end)) {
+            w.end = offset(-1);
+          } else if (force) {
+            bool too_few =
+                static_cast<int32_t>(w.part->isr_size()) < w.part->config().min_insync_replicas;
+            rp.error = too_few ? errc::not_enough_replicas_after_append : errc::request_timed_out;
+            rp.error_message =
+                fmt::format("{}: the records were not replicated to every in-sync replica in time",
+                            w.part->name());
+          } else {
+            done = false;
+          }
+        }
+        if (!done) return false;
+        shared_ctx->respond(*resp);
+        return true;
+      });
 }
 
 }  // namespace shoal::broker

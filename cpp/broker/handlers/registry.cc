@@ -22,6 +22,8 @@ constexpr route routes[] = {
     {protocol::api_key::api_versions, handle_api_versions},
     {protocol::api_key::create_topics, handle_create_topics},
     {protocol::api_key::delete_topics, handle_delete_topics},
+    {protocol::api_key::alter_partition, handle_alter_partition},
+    {protocol::api_key::controlled_shutdown, handle_controlled_shutdown},
 };
 
 }  // namespace
@@ -42,10 +44,10 @@ void dispatch(BrokerServices& s, RequestContext ctx, protocol::bytes_view frame)
   }
   ctx.header = decoded->first;
   if (ctx.header.version != protocol::protocol_version) {
-    ctx.respond_error(errc::unsupported_version,
-                      fmt::format("{} version {} is not supported (only {})",
-                                  protocol::api_name(ctx.header.key), ctx.header.version,
-                                  protocol::protocol_version));
+    ctx.respond_error(
+        errc::unsupported_version,
+        fmt::format("{} version {} is not supported (only {})", protocol::api_name(ctx.header.key),
+                    ctx.header.version, protocol::protocol_version));
     return;
   }
   for (const auto& r : routes) {
@@ -54,9 +56,8 @@ void dispatch(BrokerServices& s, RequestContext ctx, protocol::bytes_view frame)
       return;
     }
   }
-  ctx.respond_error(errc::unsupported_version,
-                    fmt::format("this broker does not serve {} requests",
-                                protocol::api_name(ctx.header.key)));
+  ctx.respond_error(errc::unsupported_version, fmt::format("this broker does not serve {} requests",
+                                                           protocol::api_name(ctx.header.key)));
 }
 
 void handle_api_versions(BrokerServices&, RequestContext& ctx, protocol::bytes_view body) {

@@ -10,7 +10,6 @@ void handle_create_topics(BrokerServices& s, RequestContext& ctx, protocol::byte
   if (!decoded) return ctx.respond_error(errc::invalid_request, decoded.err().message);
   const auto& req = *decoded;
   protocol::CreateTopicsResponse resp;
-  std::vector<int32_t> live = s.live_brokers();
   std::set<std::string> seen;
   for (const auto& t : req.topics) {
     auto& rt = resp.topics.emplace_back();
@@ -44,7 +43,7 @@ void handle_create_topics(BrokerServices& s, RequestContext& ctx, protocol::byte
       }
       spec.assignment = std::move(assignment);
     }
-    auto created = s.controller.create_topic(spec, live, req.validate_only);
+    auto created = s.controller.create_topic(spec, req.validate_only);
     if (!created) {
       rt.error = created.code();
       rt.error_message = created.err().message;

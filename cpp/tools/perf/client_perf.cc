@@ -19,7 +19,8 @@ double ms_since(clock_type::time_point t) {
 result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::string>& props,
                                              const std::string& topic, int64_t records,
                                              int32_t record_size, int64_t throughput) {
-  SHOAL_ASSIGN_OR_RETURN(auto config, client::parse_client_config(props, client::client_kind::producer));
+  SHOAL_ASSIGN_OR_RETURN(auto config,
+                         client::parse_client_config(props, client::client_kind::producer));
   SHOAL_ASSIGN_OR_RETURN(auto producer, client::Producer::create(config));
   SHOAL_TRY(producer->ensure_topic(topic, config.socket_timeout_ms));
   std::vector<uint8_t> payload(static_cast<size_t>(record_size));
@@ -76,15 +77,19 @@ result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::st
 result<ConsumerPerfResult> run_consumer_perf(const std::map<std::string, std::string>& props,
                                              const std::string& topic, int64_t records,
                                              int64_t timeout_ms) {
-  SHOAL_ASSIGN_OR_RETURN(auto config, client::parse_client_config(props, client::client_kind::consumer));
+  SHOAL_ASSIGN_OR_RETURN(auto config,
+                         client::parse_client_config(props, client::client_kind::consumer));
   SHOAL_ASSIGN_OR_RETURN(auto consumer, client::Consumer::create(config));
-  SHOAL_ASSIGN_OR_RETURN(auto md, consumer->cluster()->fetch_metadata(std::vector<std::string>{topic}, false, config.socket_timeout_ms));
+  SHOAL_ASSIGN_OR_RETURN(auto md,
+                         consumer->cluster()->fetch_metadata(std::vector<std::string>{topic}, false,
+                                                             config.socket_timeout_ms));
   auto t = md.topics.find(topic);
   if (t == md.topics.end() || t->second.error != errc::none) {
     return make_error(errc::unknown_topic_or_partition, "topic {} does not exist", topic);
   }
   std::vector<client::TopicPartitionOffset> parts;
-  for (const auto& p : t->second.partitions) parts.push_back({topic, p.id, client::offset_beginning});
+  for (const auto& p : t->second.partitions)
+    parts.push_back({topic, p.id, client::offset_beginning});
   auto start = clock_type::now();
   SHOAL_TRY(consumer->assign(parts));
   ConsumerPerfResult res;

@@ -28,8 +28,8 @@ result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::st
 struct ConsumerPerfResult {
   int64_t records = 0;
   int64_t bytes = 0;
-  double seconds = 0;       // from the first record to the last
-  double fetch_seconds = 0; // from assign() to the last record
+  double seconds = 0;        // from the first record to the last
+  double fetch_seconds = 0;  // from assign() to the last record
 };
 
 // Reads `records` records of `topic` (every partition, from the beginning).

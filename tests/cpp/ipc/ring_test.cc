@@ -12,7 +12,9 @@ namespace {
 
 struct RingMemory {
   std::vector<uint8_t> mem;
-  explicit RingMemory(uint64_t cap) : mem(Ring::footprint(cap)) { Ring::initialize(mem.data(), cap); }
+  explicit RingMemory(uint64_t cap) : mem(Ring::footprint(cap)) {
+    Ring::initialize(mem.data(), cap);
+  }
   Ring attach() { return Ring::attach(mem.data(), mem.size()).value(); }
 };
 

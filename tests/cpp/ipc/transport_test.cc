@@ -132,6 +132,29 @@ TEST(Transport, PipelinedRequestsAnswerInOrder) {
   for (int i = 0; i < 5000; ++i) ASSERT_EQ(order[i], i);
 }
 
+// The response ring holds two answers at a time, so the broker must queue the rest and send
+// them as the client frees space; the client's reads have to wake it (producer_waiting), or
+// each stall lasts until the broker's next idle tick.
+TEST(Transport, AnswersQueuedBehindAFullResponseRingFlowAsTheClientReads) {
+  std::string cluster = unique_cluster();
+  EchoServer srv(ServerOptions{cluster, 1});
+  auto conn = Connection::open(cluster, 1, ConnectionOptions{1 << 16, 4096}).value();
+  const std::string payload(1500, 'x');
+  constexpr int n = 3000;
+  std::atomic<int> done{0}, bad{0};
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) {
+    ASSERT_TRUE(conn->send(view(payload), 10000, [&](result<bytes_view> r) {
+      if (!r || r->size() != payload.size()) bad.fetch_add(1);
+      done.fetch_add(1);
+    }));
+  }
+  ASSERT_TRUE(eventually([&] { return done.load() == n; }, 20000ms)) << done.load();
+  EXPECT_EQ(bad.load(), 0);
+  // 3000 stalls of even one idle tick each would take minutes.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 15s);
+}
+
 TEST(Transport, LargestMessagesBothWays) {
   std::string cluster = unique_cluster();
   EchoServer srv(ServerOptions{cluster, 1});
@@ -267,7 +290,8 @@ TEST(Transport, FullInboxGivesQueueFullWithinTheTimeout) {
   std::string payload(10000, 'q');
   status st;
   auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < 100 && st; ++i) st = conn->send(view(payload), 200, [](result<bytes_view>) {});
+  for (int i = 0; i < 100 && st; ++i)
+    st = conn->send(view(payload), 200, [](result<bytes_view>) {});
   ASSERT_FALSE(st);
   EXPECT_EQ(st.code(), errc::queue_full);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
