@@ -33,13 +33,24 @@ PYBIND11_MODULE(_core, m) {
           d["state"] = static_cast<int>(b.state);
           d["alive"] = b.alive;
           d["heartbeat_age_ms"] = b.heartbeat_age_ms;
+          d["storage_failed"] = b.storage_failed;
           out.append(d);
         }
         return out;
       },
       pybind11::arg("cluster"), pybind11::arg("stale_ms") = 10'000,
       "The brokers registered in a cluster's shared memory: id, pid, state (1 starting, 2 "
-      "running, 3 stopping), alive, heartbeat_age_ms. Empty if no such cluster runs.");
+      "running, 3 stopping), alive, heartbeat_age_ms, storage_failed. Empty if no such cluster "
+      "runs.");
+  m.def(
+      "cluster_remove_if_abandoned",
+      [](const std::string& cluster) {
+        auto r = shoal::ipc::ClusterRegion::remove_if_abandoned(cluster);
+        return r ? *r : false;
+      },
+      pybind11::arg("cluster"),
+      "Removes the shared memory of a cluster none of whose broker processes exists any more. "
+      "True if it did.");
   m.def(
       "cluster_state",
       [](const std::string& cluster) -> pybind11::object {
@@ -51,6 +62,7 @@ PYBIND11_MODULE(_core, m) {
         d["controller_epoch"] = c.epoch;
         pybind11::list live;
         pybind11::dict topics;
+        pybind11::dict configs;
         auto img = (*region)->read_image(0);
         if (img) {
           auto pub = shoal::protocol::decode<shoal::cluster::PublishedImage>(img->second);
@@ -67,18 +79,20 @@ PYBIND11_MODULE(_core, m) {
                 parts.append(pd);
               }
               topics[pybind11::str(t.name)] = parts;
+              configs[pybind11::str(t.name)] = t.configs;
             }
             d["image_version"] = pub->version;
           }
         }
         d["live"] = live;
         d["topics"] = topics;
+        d["configs"] = configs;
         return d;
       },
       pybind11::arg("cluster"),
       "What the cluster's controller last published: controller, controller_epoch, live "
-      "brokers, and each topic's partitions (leader, leader_epoch, replicas, isr). None if no "
-      "such cluster runs.");
+      "brokers, each topic's partitions (leader, leader_epoch, replicas, isr), and each topic's "
+      "config overrides (configs). None if no such cluster runs.");
   shoal::bindings::register_errors(m);
   if (!shoal::bindings::register_message_type(m.ptr())) throw pybind11::error_already_set();
   shoal::bindings::register_producer(m);

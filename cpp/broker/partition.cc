@@ -42,6 +42,7 @@ replica_role Partition::update(const cluster::PartitionState& state, int64_t now
       blog().error("{} cannot record leader epoch {}: {}", name_, state.leader_epoch,
                    st.err().message);
     follower_leo_.clear();
+    follower_prev_fetch_.clear();
     last_caught_up_ms_.clear();
     for (int32_t r : state.replicas) {
       if (r == self_) continue;
@@ -152,7 +153,17 @@ bool Partition::record_follower_fetch(int32_t replica, offset fetch_offset, int6
   std::lock_guard lock(mu_);
   if (role_ != replica_role::leader || !follower_leo_.count(replica)) return false;
   follower_leo_[replica] = fetch_offset();
-  if (fetch_offset >= log_->log_end_offset()) last_caught_up_ms_[replica] = now_ms;
+  // Kafka's rule (Replica.updateFetchState): a follower is caught up now if it has our whole
+  // log, or as of its previous fetch if it now has everything we had then. Under a steady
+  // stream of appends the first never holds, the second does for a follower keeping up.
+  int64_t leo = log_->log_end_offset()();
+  auto& prev = follower_prev_fetch_.try_emplace(replica, -1, 0).first->second;
+  if (fetch_offset() >= leo) {
+    last_caught_up_ms_[replica] = now_ms;
+  } else if (prev.first >= 0 && fetch_offset() >= prev.first) {
+    last_caught_up_ms_[replica] = std::max(last_caught_up_ms_[replica], prev.second);
+  }
+  prev = {leo, now_ms};
   int64_t before = hw_.load(std::memory_order_relaxed);
   advance_high_watermark_locked();
   return hw_.load(std::memory_order_relaxed) != before;
@@ -187,12 +198,19 @@ std::optional<std::vector<int32_t>> Partition::isr_change(int64_t now_ms, int64_
   int64_t hw = hw_.load(std::memory_order_relaxed);
   auto epoch_start = log_->end_offset_for_epoch(state_.leader_epoch - 1);
   for (int32_t r : state_.replicas) {
-    if (r == self_ || contains(isr, r) || !contains(live, r)) continue;
+    // Only replicas outside the current ISR: one being removed for lagging is always at the
+    // high watermark, since it holds it back.
+    if (r == self_ || contains(state_.isr, r) || !contains(live, r)) continue;
     auto it = follower_leo_.find(r);
     int64_t leo = it == follower_leo_.end() ? -1 : it->second;
-    // Caught up: has everything committed, and everything this leadership wrote before it.
+    // In sync (Kafka's isFollowerInSync): has everything committed, and everything this
+    // leadership wrote before it. Not the whole log: under steady appends it never would.
+    // And still fetching: a replica that went quiet is not brought back on old progress.
     int64_t needed = std::max(hw, epoch_start ? epoch_start->second() : 0);
-    if (leo >= needed && now_ms - last_caught_up_ms_[r] <= lag_max_ms) isr.push_back(r);
+    auto prev = follower_prev_fetch_.find(r);
+    bool fetching =
+        prev != follower_prev_fetch_.end() && now_ms - prev->second.second <= lag_max_ms;
+    if (leo >= 0 && leo >= needed && fetching) isr.push_back(r);
   }
   if (isr == state_.isr) return std::nullopt;
   pending_isr_ = isr;

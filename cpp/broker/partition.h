@@ -104,6 +104,8 @@ class Partition {
   // this leadership), and when it last had everything the leader had.
   std::map<int32_t, int64_t> follower_leo_;
   std::map<int32_t, int64_t> last_caught_up_ms_;
+  // Our log end and the time at each follower's previous fetch (-1: none yet).
+  std::map<int32_t, std::pair<int64_t, int64_t>> follower_prev_fetch_{};
   std::optional<std::vector<int32_t>> pending_isr_;
   std::atomic<int64_t> hw_{0};
 };

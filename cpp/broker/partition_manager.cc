@@ -1,5 +1,8 @@
 #include "broker/partition_manager.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -47,6 +50,27 @@ std::optional<std::pair<std::string, int32_t>> parse_dir_name(const std::string&
     p = p * 10 + (name[i] - '0');
   }
   return std::make_pair(name.substr(0, dash), p);
+}
+
+// Whether the directory takes a write of `bytes` again (a full disk, a file-size limit or
+// an I/O error would fail it). Opening a log needs no room, so without this check an offline
+// log would come back only to fail on its next append, over and over.
+bool can_write(const fs::path& dir, size_t bytes) {
+  // A .tmp name: log recovery removes it if the broker dies before unlinking it.
+  fs::path probe = dir / "write-probe.tmp";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  std::vector<char> chunk(64 * 1024, 0);
+  bool ok = true;
+  for (size_t done = 0; ok && done < bytes;) {
+    ssize_t n = ::write(fd, chunk.data(), std::min(chunk.size(), bytes - done));
+    if (n <= 0) ok = false;
+    done += n > 0 ? static_cast<size_t>(n) : 0;
+  }
+  ok = ok && ::fdatasync(fd) == 0;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return ok;
 }
 
 }  // namespace
@@ -150,6 +174,7 @@ bool PartitionManager::reopen(const std::shared_ptr<Partition>& p,
   storage::LogOptions opts;
   opts.name = p->name();
   auto dir = p->log().dir();
+  if (!can_write(dir, 1u << 20)) return false;
   (void)p->log().close();
   auto lg = storage::Log::open(dir, cfg->log, opts);
   if (!lg) return false;

@@ -1,11 +1,15 @@
 #include "client/cluster_client.h"
 
+#include <set>
+
+#include "cluster/metadata.h"
 #include "common/logger.h"
 
 namespace shoal::client {
 
 namespace {
 constexpr int64_t broker_stale_ms = 10'000;
+constexpr int64_t fresh_heartbeat_ms = 500;
 }  // namespace
 
 result<std::shared_ptr<ClusterClient>> ClusterClient::connect(const ClientConfig& config) {
@@ -43,17 +47,29 @@ result<std::shared_ptr<ipc::Connection>> ClusterClient::connection(int32_t broke
   if (broker_id >= 0) {
     candidates.push_back(broker_id);
   } else {
-    candidates = live_brokers();
-    if (candidates.empty()) {
+    // Brokers answering now first: a broker beats its heartbeat every 50 ms, so one silent
+    // for longer is busy, paused or dying, and a request to it could wait seconds.
+    std::vector<std::pair<int64_t, int32_t>> by_age;
+    if (region_) {
+      for (const auto& b : region_->brokers(broker_stale_ms)) {
+        if (b.alive) by_age.emplace_back(b.heartbeat_age_ms >= fresh_heartbeat_ms, b.id);
+      }
+    }
+    if (by_age.empty()) {
       return make_error(errc::all_brokers_down, "no broker of cluster '{}' is running",
                         config_.cluster);
     }
-    // Prefer a broker we are already connected to.
     std::lock_guard lock(mu_);
-    std::stable_partition(candidates.begin(), candidates.end(), [this](int32_t id) {
+    auto connected = [this](int32_t id) {
       auto it = connections_.find(id);
       return it != connections_.end() && !it->second->broken();
+    };
+    // Then a broker we are already connected to.
+    std::stable_sort(by_age.begin(), by_age.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return connected(a.second) && !connected(b.second);
     });
+    for (const auto& [_, id] : by_age) candidates.push_back(id);
   }
   error last = make_error(errc::transport, "no broker to connect to");
   for (int32_t id : candidates) {
@@ -80,6 +96,29 @@ result<std::shared_ptr<ipc::Connection>> ClusterClient::connection(int32_t broke
     return slot;
   }
   return last;
+}
+
+void ClusterClient::drop_fenced_brokers() {
+  if (!region_) return;
+  uint64_t seen = fenced_checked_version_.load(std::memory_order_acquire);
+  if (region_->image_version() == seen) return;
+  auto raw = region_->read_image(seen);
+  if (!raw) return;
+  fenced_checked_version_.store(raw->first, std::memory_order_release);
+  auto image = protocol::decode<cluster::PublishedImage>(raw->second);
+  if (!image) return;
+  std::set<int32_t> live(image->live_brokers.begin(), image->live_brokers.end());
+  std::vector<std::shared_ptr<ipc::Connection>> doomed;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, c] : connections_) {
+      if (!live.count(id) && !c->broken()) doomed.push_back(c);
+    }
+  }
+  for (auto& c : doomed) {
+    c->mark_broken(
+        fmt::format("the controller no longer counts broker {} as live", c->broker_id()));
+  }
 }
 
 status ClusterClient::send_frame(int32_t broker_id, const protocol::bytes& frame,

@@ -81,6 +81,11 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
   std::optional<TopicInfo> cached_topic(const std::string& name) const;
   // Drops a topic from the cache so the next lookup asks again.
   void invalidate(const std::string& name);
+  // Breaks the connections to brokers the controller no longer counts as live (paused past
+  // broker.session.timeout.ms, storage failed), so requests waiting on them fail at once and
+  // are retried on the new leaders instead of waiting for the connection's own timeout.
+  // Cheap when nothing changed (one atomic load): call it from any periodic loop.
+  void drop_fenced_brokers();
 
   void close();
 
@@ -100,6 +105,7 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
   std::map<int32_t, std::shared_ptr<ipc::Connection>> connections_;
   std::map<std::string, TopicInfo> topics_;
   std::atomic<int32_t> correlation_{1};
+  std::atomic<uint64_t> fenced_checked_version_{0};
 };
 
 // Decodes a response frame: the body, or the broker's ErrorResponse as an error.

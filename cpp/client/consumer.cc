@@ -261,6 +261,7 @@ void Consumer::resolve_offsets() {
 void Consumer::fetch_loop() {
   int64_t last_metadata = 0;
   while (true) {
+    cluster_->drop_fenced_brokers();
     bool need_resolve = false;
     std::set<std::string> need_metadata;
     std::map<int32_t, protocol::FetchRequest> requests;

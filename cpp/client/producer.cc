@@ -417,6 +417,7 @@ void Producer::sender_loop() {
       expire_locked(now);
     }
     reports_cv_.notify_all();
+    cluster_->drop_fenced_brokers();
     send_ready(wall_clock_ms());
   }
 }

@@ -96,7 +96,7 @@ void Controller::tick() {
       if (b.id == c.id && b.alive) controller_alive = true;
     }
   }
-  if (controller_alive) return;
+  if (controller_alive || ipc::monotonic_ms() < takeover_backoff_until_ms_) return;
   auto won = region_->try_claim_controller(c.word, opts_.broker_id);
   if (won) become_active_locked(*won);
 }
@@ -108,7 +108,15 @@ void Controller::become_active_locked(int32_t epoch) {
   if (!journal) {
     log().error("broker {} cannot become controller: {}", opts_.broker_id, journal.err().message);
     region_->resign_controller(opts_.broker_id, epoch);
+    takeover_backoff_until_ms_ = ipc::monotonic_ms() + 1'000;
     return;
+  }
+  // Epochs must grow across the cluster's whole life, but the shared-memory word starts over
+  // when the region is recreated (every broker had stopped). The journal remembers.
+  if (image.controller_epoch >= epoch) {
+    int32_t raised = image.controller_epoch + 1;
+    if (!region_->raise_controller_epoch(opts_.broker_id, epoch, raised)) return;
+    epoch = raised;
   }
   journal_ = std::move(journal).value();
   image_ = std::move(image);
@@ -120,6 +128,10 @@ void Controller::become_active_locked(int32_t epoch) {
   last_rebalance_ms_ = ipc::monotonic_ms();
   auto st = commit_locked({ControllerRecord{opts_.broker_id, epoch}});
   if (!st) {
+    log().error("broker {} cannot take over as controller: {}", opts_.broker_id, st.err().message);
+    // Let another broker try at once rather than after the session timeout.
+    region_->resign_controller(opts_.broker_id, epoch);
+    takeover_backoff_until_ms_ = ipc::monotonic_ms() + 1'000;
     step_down_locked("the metadata journal cannot be written");
     return;
   }

@@ -120,6 +120,8 @@ class Controller {
   std::map<int32_t, uint64_t> live_;
   std::set<std::pair<int32_t, uint64_t>> shutting_down_;  // (broker, incarnation)
   int64_t last_rebalance_ms_ = 0;
+  // After a failed takeover (the journal cannot be read or written): no retry before this.
+  int64_t takeover_backoff_until_ms_ = 0;
 };
 
 // Kafka's rack-unaware assignment: partition i's first replica is broker (start + i) % n, the

@@ -194,6 +194,38 @@ result<std::unique_ptr<ClusterRegion>> ClusterRegion::open(const std::string& cl
   }
 }
 
+result<bool> ClusterRegion::remove_if_abandoned(const std::string& cluster) {
+  SHOAL_TRY(validate_cluster_name(cluster));
+  std::string name = region_name(cluster, "cluster");
+  auto region = SharedRegion::open(name);
+  if (!region || region->size() < sizeof(ClusterHeader)) return false;
+  auto* h = region->as<ClusterHeader>();
+  if (h->region.magic.load(std::memory_order_acquire) != cluster_magic ||
+      h->region.version != layout_version) {
+    return false;
+  }
+  // The same lock as join(), so no broker claims a slot while we decide.
+  std::string dir = fixed_string(h->cluster_dir, sizeof(h->cluster_dir));
+  FileLock lock(std::filesystem::path(dir) / "cluster" / ".region.lock");
+  if (!lock.ok()) return make_error(errc::fs, "cannot lock {}/cluster/.region.lock", dir);
+  for (const auto& s : h->brokers) {
+    if (static_cast<broker_state>(s.state.load(std::memory_order_acquire)) == broker_state::empty) {
+      continue;
+    }
+    if (check_process(ProcessIdentity{s.pid, s.start_time, s.pid_ns}) != liveness::dead) {
+      return false;
+    }
+  }
+  // The inboxes of brokers that were killed go too (a restarted broker would replace them).
+  std::string prefix = region_name(cluster, "broker-");
+  for (const auto& s : h->brokers) {
+    std::string inbox = fixed_string(s.inbox_name, sizeof(s.inbox_name));
+    if (!inbox.empty() && inbox.rfind(prefix, 0) == 0) SharedRegion::remove(inbox);
+  }
+  SharedRegion::remove(name);
+  return true;
+}
+
 ClusterRegion::~ClusterRegion() = default;
 
 void ClusterRegion::publish(broker_state state, const std::string& inbox_name,
@@ -288,6 +320,12 @@ void ClusterRegion::resign_controller(int32_t self, int32_t epoch) {
   uint64_t expected = controller_word(epoch, self);
   header()->controller.compare_exchange_strong(expected, controller_word(epoch, -1),
                                                std::memory_order_acq_rel);
+}
+
+bool ClusterRegion::raise_controller_epoch(int32_t self, int32_t from, int32_t to) {
+  uint64_t expected = controller_word(from, self);
+  return header()->controller.compare_exchange_strong(expected, controller_word(to, self),
+                                                      std::memory_order_acq_rel);
 }
 
 bool ClusterRegion::publish_image(std::span<const uint8_t> data, uint64_t version, int32_t self,

@@ -42,6 +42,11 @@ class ClusterRegion {
   static result<std::unique_ptr<ClusterRegion>> open(const std::string& cluster,
                                                      int64_t timeout_ms);
 
+  // Removes the region of a cluster none of whose brokers' processes exists any more (they
+  // were killed, so no clean stop removed it). Returns true if it removed it, false if there
+  // is no such region or a broker process still exists (running, paused or starting).
+  static result<bool> remove_if_abandoned(const std::string& cluster);
+
   ~ClusterRegion();
 
   // --- broker side ---
@@ -69,6 +74,9 @@ class ClusterRegion {
   void controller_heartbeat();
   // Gives the role up (keeping the epoch), if still held.
   void resign_controller(int32_t self, int32_t epoch);
+  // Moves the held role from epoch `from` up to `to` (a controller whose journal already
+  // saw epoch `to - 1`, because this region was recreated). False if no longer held.
+  bool raise_controller_epoch(int32_t self, int32_t from, int32_t to);
 
   // --- the published metadata image ---
   // Publishes `data` as `version` if `self` still is the controller at `epoch`. Returns false

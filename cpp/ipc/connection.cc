@@ -76,7 +76,7 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
       ProcessIdentity{in->region.owner_pid, in->region.owner_start_time, in->region.owner_pid_ns};
   if (!conn->check_broker()) {
     return make_error(errc::transport, "broker {} of cluster '{}': {}", broker_id, cluster,
-                      conn->broken_reason_);
+                      conn->broken_reason());
   }
 
   // The session region: header, request ring, response ring.
@@ -175,6 +175,16 @@ bool Connection::inbox_replaced() {
          h->region.incarnation != incarnation_;
 }
 
+void Connection::mark_broken(const std::string& why) {
+  std::lock_guard lock(reason_mu_);
+  if (!broken_.exchange(true, std::memory_order_acq_rel)) broken_reason_ = why;
+}
+
+std::string Connection::broken_reason() const {
+  std::lock_guard lock(reason_mu_);
+  return broken_reason_;
+}
+
 bool Connection::check_broker() {
   auto* in = inbox_.as<InboxHeader>();
   std::string why;
@@ -194,14 +204,14 @@ bool Connection::check_broker() {
     }
   }
   if (why.empty()) return true;
-  if (!broken_.exchange(true)) broken_reason_ = why;
+  mark_broken(why);
   return false;
 }
 
 status Connection::send(bytes_view payload, int64_t timeout_ms, callback cb) {
   if (broken()) {
     return make_error(errc::transport, "connection to broker {} is broken: {}", broker_id_,
-                      broken_reason_);
+                      broken_reason());
   }
   if (payload.size() > max_request_) {
     return make_error(errc::message_too_large,
@@ -222,7 +232,7 @@ status Connection::send(bytes_view payload, int64_t timeout_ms, callback cb) {
     requests_->wait_for_space(payload.size(), std::min<int64_t>(left, 50));
     if (broken()) {
       return make_error(errc::transport, "connection to broker {} is broken: {}", broker_id_,
-                        broken_reason_);
+                        broken_reason());
     }
   }
   uint64_t corr;
@@ -267,7 +277,7 @@ void Connection::receive_loop() {
     while (true) {
       auto m = responses_->peek();
       if (!m) {
-        if (!broken_.exchange(true)) broken_reason_ = m.err().message;
+        mark_broken(m.err().message);
         break;
       }
       if (!m->has_value()) break;
@@ -298,13 +308,15 @@ void Connection::receive_loop() {
       if (!broken() && !check_broker()) {
         // A broker that shut down or let us go is routine (clients reconnect); one that died
         // or froze is worth a warning.
-        bool routine = broken_reason_.find("shut down") != std::string::npos ||
-                       broken_reason_.find("dropped") != std::string::npos;
+        std::string reason = broken_reason();
+        bool routine = reason.find("shut down") != std::string::npos ||
+                       reason.find("dropped") != std::string::npos;
         log().log(routine ? spdlog::level::info : spdlog::level::warn,
-                  "connection to broker {} of '{}' lost: {}", broker_id_, cluster_, broken_reason_);
+                  "connection to broker {} of '{}' lost: {}", broker_id_, cluster_,
+                  broken_reason());
       }
       if (broken()) {
-        fail_all(errc::transport, fmt::format("broker {}: {}", broker_id_, broken_reason_));
+        fail_all(errc::transport, fmt::format("broker {}: {}", broker_id_, broken_reason()));
         continue;
       }
       std::vector<callback> expired;

@@ -59,6 +59,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   uint64_t broker_incarnation() const { return incarnation_; }
   // Fails pending requests, tells the broker goodbye and removes the session region.
   void close();
+  // Gives up on the broker (e.g. the controller fenced it): pending requests fail with
+  // _TRANSPORT within one check interval (20 ms), and so does every later send().
+  void mark_broken(const std::string& why);
+  std::string broken_reason() const;
 
  private:
   Connection() = default;
@@ -94,7 +98,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::atomic<bool> broken_{false};
   std::atomic<bool> closing_{false};
-  std::string broken_reason_;
+  mutable std::mutex reason_mu_;
+  std::string broken_reason_;  // guarded by reason_mu_; set once
   std::thread receiver_;
 };
 

@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) then fails the write with EFBIG, which the log handles as
+  // a full disk, instead of killing the broker.
+  ::signal(SIGXFSZ, SIG_IGN);
 
   auto broker = shoal::broker::Broker::create(std::move(config).value());
   if (!broker) return fail(broker.err().message);

@@ -1,5 +1,8 @@
-"""The `shoal` command: Kafka's command-line tools for a Shoal cluster.
+"""The `shoal` command: run a Shoal cluster, and Kafka's command-line tools for it.
 
+    shoal cluster up [--name default] [--brokers 3] [--dir ./shoal-data/default]
+    shoal cluster status
+    shoal cluster down
     shoal perf producer --topic T --num-records N --record-size 100 --throughput -1
     shoal perf consumer --topic T --messages N
 
@@ -15,6 +18,8 @@ import time
 from typing import Any
 
 EPILOG = """examples:
+  shoal cluster up --brokers 3
+  shoal cluster status
   shoal perf producer --topic perf --num-records 1000000 --record-size 100 --throughput -1 \\
       --producer-props acks=1
   shoal perf producer --topic perf --num-records 1000000 --record-size 100 --native --compare-redis
@@ -83,6 +88,71 @@ def _perf_consumer(args: argparse.Namespace) -> int:
     return 0
 
 
+def _progress(msg: str) -> None:
+    print(f"shoal: {msg}", file=sys.stderr, flush=True)
+
+
+def _cluster_dir(args: argparse.Namespace) -> str:
+    return args.dir or os.path.join("shoal-data", args.name)
+
+
+def _cluster_up(args: argparse.Namespace) -> int:
+    from shoal import cluster
+
+    config = _props(args.override)
+    start = time.monotonic()
+    started = cluster.start_cluster(
+        args.name, _cluster_dir(args), args.brokers, config, args.timeout, _progress
+    )
+    if started:
+        _progress(
+            f"cluster '{args.name}' is up: {len(started)} broker(s) started in "
+            f"{time.monotonic() - start:.1f} s; bootstrap.servers=shm://{args.name}"
+        )
+    else:
+        _progress(f"cluster '{args.name}' is already running; bootstrap.servers=shm://{args.name}")
+    return 0
+
+
+def _cluster_status(args: argparse.Namespace) -> int:
+    from shoal import cluster
+
+    st = cluster.cluster_status(args.name)
+    if st is None:
+        print(f"shoal: no cluster named '{args.name}' is running on this host", file=sys.stderr)
+        return 1
+    ctl = f"broker {st['controller']}" if st["controller"] >= 0 else "none"
+    print(
+        f"cluster {st['name']}: controller {ctl} (epoch {st['controller_epoch']}), "
+        f"{st['topics']} topic(s), {st['partitions']} partition(s)"
+    )
+    print(f"{'BROKER':>6}  {'PID':>8}  {'STATE':<16}  CONTROLLER")
+    for b in st["brokers"]:
+        mark = "yes" if b["controller"] else ""
+        print(f"{b['id']:>6}  {b['pid']:>8}  {b['state']:<16}  {mark}")
+
+    def show(title: str, rows: list[tuple[str, int, int, list[int], list[int]]]) -> None:
+        print(f"{title}: {len(rows) or 'none'}")
+        for topic, p, leader, replicas, isr in rows:
+            print(f"  {topic}/{p}  leader {leader}  replicas {replicas}  isr {isr}")
+
+    show("partitions without a leader", st["leaderless"])
+    show("under-replicated partitions", st["under_replicated"])
+    healthy = all(b["state"] == "running" for b in st["brokers"]) and not st["leaderless"]
+    return 0 if healthy else 2
+
+
+def _cluster_down(args: argparse.Namespace) -> int:
+    from shoal import cluster
+
+    stopped = cluster.stop_cluster(args.name, _cluster_dir(args), args.timeout, _progress)
+    if not stopped:
+        print(f"shoal: no broker of cluster '{args.name}' is running", file=sys.stderr)
+        return 1
+    _progress(f"cluster '{args.name}' is down ({len(stopped)} broker(s) stopped)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="shoal",
@@ -92,6 +162,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    cl = sub.add_parser(
+        "cluster",
+        help="start, inspect and stop a cluster running in the background",
+        description="A cluster whose brokers run in the background on this host.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cl_sub = cl.add_subparsers(dest="cluster_command", metavar="WHAT", required=True)
+
+    def cluster_common(p: argparse.ArgumentParser, with_dir: bool = True) -> None:
+        p.add_argument(
+            "--name",
+            default=os.environ.get("SHOAL_CLUSTER", "default"),
+            help="the cluster's name; clients use bootstrap.servers=shm://NAME (default: default)",
+        )
+        if with_dir:
+            p.add_argument(
+                "--dir", help="where the brokers keep their logs (default: ./shoal-data/NAME)"
+            )
+
+    up = cl_sub.add_parser(
+        "up", help="start the brokers and wait until the cluster is ready", epilog=EPILOG
+    )
+    cluster_common(up)
+    up.add_argument("--brokers", type=int, default=3, help="how many brokers (default 3)")
+    up.add_argument(
+        "--override",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="broker properties with Kafka's names, e.g. num.partitions=3",
+    )
+    up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
+    up.set_defaults(func=_cluster_up)
+    st = cl_sub.add_parser(
+        "status",
+        help="brokers, the controller, and partitions without a leader or under-replicated",
+        description="Exit status: 0 healthy, 1 no such cluster, 2 a broker or partition is down.",
+    )
+    cluster_common(st, with_dir=False)
+    st.set_defaults(func=_cluster_status)
+    down = cl_sub.add_parser("down", help="stop every broker cleanly")
+    cluster_common(down)
+    down.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds before a broker is killed"
+    )
+    down.set_defaults(func=_cluster_down)
 
     perf = sub.add_parser(
         "perf",

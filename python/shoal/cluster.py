@@ -9,6 +9,7 @@ the shoal-broker executable shipped in this package; its log goes to <dir>/broke
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -21,7 +22,7 @@ from typing import Any
 
 from shoal import _core
 
-__all__ = ["Cluster", "broker_executable"]
+__all__ = ["Cluster", "broker_command", "broker_executable", "broker_properties"]
 
 _names = itertools.count()
 
@@ -37,6 +38,63 @@ def broker_executable() -> Path:
 def _kafka_name(key: str) -> str:
     """log_retention_ms -> log.retention.ms (keyword arguments cannot hold dots)."""
     return key if "." in key else key.replace("_", ".")
+
+
+def broker_properties(config: dict[str, Any]) -> dict[str, str]:
+    """Broker properties from keyword-style or Kafka-style names, values as strings."""
+    return {
+        _kafka_name(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in config.items()
+    }
+
+
+def broker_command(
+    name: str, dir: str | os.PathLike[str], broker_id: int, config: dict[str, str]
+) -> list[str]:
+    """The command line that runs broker `broker_id` of cluster `name`."""
+    cmd = [str(broker_executable()), "--cluster", name, "--id", str(broker_id), "--dir", str(dir)]
+    for k, v in config.items():
+        cmd += ["--override", f"{k}={v}"]
+    return cmd
+
+
+def _log_tail(dir: Path | None, broker_id: int, chars: int = 2000) -> str:
+    path = None if dir is None else dir / f"broker-{broker_id}.log"
+    if path is None or not path.exists():
+        return ""
+    return path.read_text(errors="replace")[-chars:]
+
+
+def wait_for_brokers(
+    name: str,
+    procs: dict[int, subprocess.Popen[bytes]],
+    timeout: float,
+    dir: Path | None = None,
+) -> None:
+    """Waits until each broker of `procs` (id -> process) is up in cluster `name` with that
+    pid and the controller counts it as live, so topics can be placed on it. Raises
+    RuntimeError if one exits, TimeoutError at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for b, proc in procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"broker {b} exited with status {proc.returncode}"
+                    + (f"; see {dir / f'broker-{b}.log'}:\n{_log_tail(dir, b)}" if dir else "")
+                )
+        up = {
+            b["id"]
+            for b in _core.cluster_brokers(name)
+            if b["alive"] and procs.get(b["id"]) is not None and b["pid"] == procs[b["id"]].pid
+        }
+        state = _core.cluster_state(name) or {}
+        if set(procs) <= up and set(procs) <= set(state.get("live", [])):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"brokers {sorted(set(procs) - up)} of cluster {name} did not start within "
+                f"{timeout} s"
+            )
+        time.sleep(0.01)
 
 
 class Cluster:
@@ -61,10 +119,7 @@ class Cluster:
         self._own_dir = dir is None
         self.dir = Path(tempfile.mkdtemp(prefix=f"{self.name}-") if dir is None else dir).resolve()
         self.broker_ids = list(range(1, brokers + 1))
-        self.config = {
-            _kafka_name(k): str(v).lower() if isinstance(v, bool) else str(v)
-            for k, v in broker_config.items()
-        }
+        self.config = broker_properties(broker_config)
         self._procs: dict[int, subprocess.Popen[bytes]] = {}
         self._logs: dict[int, Any] = {}
         self._closed = False
@@ -85,54 +140,32 @@ class Cluster:
 
     def _spawn(self, broker_id: int) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
-        cmd = [
-            str(broker_executable()),
-            "--cluster",
-            self.name,
-            "--id",
-            str(broker_id),
-            "--dir",
-            str(self.dir),
-        ]
-        for k, v in self.config.items():
-            cmd += ["--override", f"{k}={v}"]
         log = open(self.dir / f"broker-{broker_id}.log", "ab")  # noqa: SIM115 - kept open
         self._logs[broker_id] = log
         self._procs[broker_id] = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            broker_command(self.name, self.dir, broker_id, self.config),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
 
     def wait_until_ready(self, timeout: float = 30.0, broker_ids: list[int] | None = None) -> None:
-        """Waits until the given brokers (all by default) are running."""
-        wanted = set(broker_ids or self.broker_ids)
-        deadline = time.monotonic() + timeout
-        while True:
-            for b in wanted:
-                proc = self._procs.get(b)
-                if proc is not None and proc.poll() is not None:
-                    raise RuntimeError(
-                        f"broker {b} exited with status {proc.returncode}; see "
-                        f"{self.dir / f'broker-{b}.log'}:\n{self.log(b)[-2000:]}"
-                    )
-            up = {
-                b["id"]
-                for b in _core.cluster_brokers(self.name)
-                if b["alive"] and b["pid"] == getattr(self._procs.get(b["id"]), "pid", None)
-            }
-            # Up, and seen alive by the controller (so topics can be placed on it).
-            state = _core.cluster_state(self.name) or {}
-            if wanted <= up and wanted <= set(state.get("live", [])):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"brokers {sorted(wanted - up)} of {self.name} did not start within {timeout} s"
-                )
-            time.sleep(0.01)
+        """Waits until the given brokers (all by default) are running and the controller
+        counts them as live."""
+        wanted = {b: self._procs[b] for b in (broker_ids or self.broker_ids)}
+        wait_for_brokers(self.name, wanted, timeout, self.dir)
 
     def state(self) -> dict[str, Any]:
         """What the controller last published: controller, controller_epoch, live brokers,
-        and each topic's partitions (leader, leader_epoch, replicas, isr)."""
-        return _core.cluster_state(self.name) or {"controller": -1, "live": [], "topics": {}}
+        each topic's partitions (leader, leader_epoch, replicas, isr), and each topic's config
+        overrides (configs)."""
+        return _core.cluster_state(self.name) or {
+            "controller": -1,
+            "controller_epoch": 0,
+            "live": [],
+            "topics": {},
+            "configs": {},
+        }
 
     def leader(self, topic: str, partition: int) -> int:
         """The id of the partition's leader (-1 while it has none)."""
@@ -218,6 +251,7 @@ class Cluster:
                 proc.wait()
         for log in self._logs.values():
             log.close()
+        _core.cluster_remove_if_abandoned(self.name)
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -230,3 +264,174 @@ class Cluster:
     def __del__(self) -> None:
         if not getattr(self, "_closed", True):
             self.close()
+
+
+# --- clusters that outlive the command that started them (`shoal cluster up|status|down`) ---
+
+_STATES = {1: "starting", 2: "running", 3: "stopping"}
+
+
+def _process_state(pid: int) -> str | None:
+    """The process's state letter from /proc (R, S, T, Z, ...), None if it does not exist."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2]
+
+
+def _is_broker_of(pid: int, name: str) -> bool:
+    """Whether pid runs shoal-broker for cluster `name` (never signal a recycled pid)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if not args or not args[0].endswith(b"shoal-broker"):
+        return False
+    return any(a == b"--cluster" and b == name.encode() for a, b in itertools.pairwise(args))
+
+
+def broker_pids(name: str, dir: str | os.PathLike[str] | None = None) -> dict[int, int]:
+    """Broker id -> pid of every live process running a broker of cluster `name`, from the
+    cluster's shared memory and from the pid files in `dir`."""
+    found: dict[int, int] = {}
+    candidates = [(b["id"], b["pid"]) for b in _core.cluster_brokers(name)]
+    if dir is not None:
+        for f in Path(dir).glob("broker-*.pid"):
+            try:
+                candidates.append((int(f.stem.split("-", 1)[1]), int(f.read_text().strip())))
+            except ValueError:
+                continue
+    for broker_id, pid in candidates:
+        if _process_state(pid) not in (None, "Z") and _is_broker_of(pid, name):
+            found[broker_id] = pid
+    return found
+
+
+def start_cluster(
+    name: str,
+    dir: str | os.PathLike[str],
+    brokers: int,
+    config: dict[str, str],
+    timeout: float = 60.0,
+    progress: Any = None,
+) -> dict[int, int]:
+    """Starts the brokers 1..brokers of cluster `name` that are not running yet, in the
+    background (they outlive this process), and waits until all are live. Each broker logs
+    to <dir>/broker-<id>.log and writes its pid to <dir>/broker-<id>.pid. Returns id -> pid
+    of the brokers it started."""
+    say = progress or (lambda msg: None)
+    path = Path(dir).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    running = broker_pids(name, path)
+    procs: dict[int, subprocess.Popen[bytes]] = {}
+    for b in range(1, brokers + 1):
+        if b in running:
+            say(f"broker {b} is already running (pid {running[b]})")
+            continue
+        with open(path / f"broker-{b}.log", "ab") as log:
+            procs[b] = subprocess.Popen(
+                broker_command(name, path, b, config),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # not killed with this terminal's process group
+            )
+        (path / f"broker-{b}.pid").write_text(f"{procs[b].pid}\n")
+        say(f"broker {b} starting (pid {procs[b].pid}, log {path / f'broker-{b}.log'})")
+    if procs:
+        try:
+            wait_for_brokers(name, procs, timeout, path)
+        except BaseException:
+            for proc in procs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+            raise
+    return {b: p.pid for b, p in procs.items()}
+
+
+def stop_cluster(
+    name: str,
+    dir: str | os.PathLike[str] | None = None,
+    timeout: float = 30.0,
+    progress: Any = None,
+) -> list[int]:
+    """Stops every broker of cluster `name` cleanly (SIGTERM: each hands over its
+    leaderships and flushes its logs), SIGKILLing any still there after `timeout` seconds.
+    Returns the ids of the brokers it stopped."""
+    say = progress or (lambda msg: None)
+    pids = broker_pids(name, dir)
+    for b, pid in sorted(pids.items()):
+        say(f"stopping broker {b} (pid {pid})")
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGCONT)  # a paused broker cannot act on SIGTERM
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    left = dict(pids)
+    while left:
+        left = {b: p for b, p in left.items() if _process_state(p) not in (None, "Z")}
+        if left and time.monotonic() > deadline:
+            for b, pid in left.items():
+                say(f"broker {b} (pid {pid}) did not stop within {timeout} s: killing it")
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 10
+        time.sleep(0.02)
+    if dir is not None:
+        for b in pids:
+            with contextlib.suppress(FileNotFoundError):
+                (Path(dir) / f"broker-{b}.pid").unlink()
+    # Brokers that were killed earlier left their slots behind: nothing runs any more, so the
+    # shared memory goes too.
+    _core.cluster_remove_if_abandoned(name)
+    return sorted(pids)
+
+
+def cluster_status(name: str) -> dict[str, Any] | None:
+    """The brokers and partitions of cluster `name` as its shared memory shows them; None if
+    no such cluster runs. brokers: id, pid, state (starting, running, stopping, paused or
+    hung, dead, storage failed), controller flag. under_replicated and leaderless list
+    (topic, partition, leader, replicas, isr)."""
+    brokers = _core.cluster_brokers(name)
+    state = _core.cluster_state(name)
+    if not brokers and state is None:
+        return None
+    state = state or {"controller": -1, "controller_epoch": 0, "live": [], "topics": {}}
+    rows = []
+    for b in sorted(brokers, key=lambda b: b["id"]):
+        proc = _process_state(b["pid"])
+        if proc in (None, "Z"):
+            what = "dead"
+        elif proc == "T" or not b["alive"]:
+            what = "paused or hung"
+        elif b["storage_failed"]:
+            what = "storage failed"
+        else:
+            what = _STATES.get(b["state"], "unknown")
+        rows.append(
+            {
+                "id": b["id"],
+                "pid": b["pid"],
+                "state": what,
+                "controller": b["id"] == state["controller"],
+            }
+        )
+    under, leaderless = [], []
+    for topic, parts in sorted(state["topics"].items()):
+        for i, p in enumerate(parts):
+            row = (topic, i, p["leader"], list(p["replicas"]), list(p["isr"]))
+            if p["leader"] < 0:
+                leaderless.append(row)
+            elif len(p["isr"]) < len(p["replicas"]):
+                under.append(row)
+    return {
+        "name": name,
+        "controller": state["controller"],
+        "controller_epoch": state["controller_epoch"],
+        "brokers": rows,
+        "topics": len(state["topics"]),
+        "partitions": sum(len(v) for v in state["topics"].values()),
+        "under_replicated": under,
+        "leaderless": leaderless,
+    }

@@ -84,6 +84,15 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
                 "{} lost its leadership before the records were replicated", w.part->name());
             w.end = offset(-1);
           } else if (w.part->committed(w.end)) {
+            // As Kafka: the ISR that took the records must still be big enough, or they were
+            // committed by fewer replicas than the producer asked for.
+            if (static_cast<int32_t>(w.part->isr_size()) < w.part->config().min_insync_replicas) {
+              rp.error = errc::not_enough_replicas_after_append;
+              rp.error_message = fmt::format(
+                  "{}: the in-sync replicas shrank below min.insync.replicas={} before the "
+                  "records were acknowledged",
+                  w.part->name(), w.part->config().min_insync_replicas);
+            }
             w.end = offset(-1);
           } else if (force) {
             bool too_few =

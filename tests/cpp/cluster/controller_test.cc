@@ -491,6 +491,35 @@ TEST_F(ControllerTest, PausedControllerIsFencedAfterATakeover) {
   c3->resign();
 }
 
+TEST_F(ControllerTest, EpochKeepsGrowingWhenTheClusterRegionStartsOver) {
+  // Every broker stopped, so the shared-memory region (and its epoch word) went away; the
+  // journal still holds the old epochs. The next controller must take a larger one, or its
+  // own records would be ignored as stale on replay.
+  ASSERT_TRUE(c_->create_topic(spec("kept")));
+  fail_over_to(2);
+  fail_over_to(3);
+  int32_t before = c_->epoch();
+  ASSERT_GE(before, 3);
+  c_->resign();
+  c_.reset();
+  for (auto& [_, r] : brokers_) r->leave();
+  brokers_.clear();
+  ipc::SharedRegion::remove(ipc::region_name(cluster_, "cluster"));
+
+  for (int32_t id : {1, 2, 3}) start_broker(id);
+  c_ = controller(1);
+  c_->tick();
+  ASSERT_TRUE(c_->active());
+  EXPECT_GT(c_->epoch(), before);
+  EXPECT_EQ(brokers_.at(1)->controller().epoch, c_->epoch());
+  EXPECT_NE(c_->image()->topic("kept"), nullptr);
+  ASSERT_TRUE(c_->create_topic(spec("after")));
+  // A later controller replays both topics: the new epoch's records were not ignored.
+  fail_over_to(2);
+  EXPECT_NE(c_->image()->topic("kept"), nullptr);
+  EXPECT_NE(c_->image()->topic("after"), nullptr);
+}
+
 // --- assign_replicas ---
 
 TEST(AssignReplicas, MatchesKafkasDocumentedExample) {
