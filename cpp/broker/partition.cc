@@ -227,8 +227,35 @@ void Partition::isr_change_done(const std::optional<cluster::PartitionState>& co
   advance_high_watermark_locked();
 }
 
-result<storage::LogAppendInfo> Partition::append_as_follower(storage::bytes_view batches) {
+namespace {
+error stale_leader(const std::string& name, int32_t leader, int32_t epoch,
+                   const cluster::PartitionState& now) {
+  return make_error(errc::fenced_leader_epoch,
+                    "{}: data from leader {} at epoch {} arrived after leader {} at epoch {} "
+                    "took over",
+                    name, leader, epoch, now.leader, now.leader_epoch);
+}
+}  // namespace
+
+result<storage::LogAppendInfo> Partition::append_as_follower(storage::bytes_view batches,
+                                                             int32_t leader, int32_t epoch) {
+  // Held across the append, so a new image cannot slip in between the check and the write.
+  std::lock_guard lock(mu_);
+  if (role_ != replica_role::follower || state_.leader != leader || state_.leader_epoch != epoch) {
+    return stale_leader(name_, leader, epoch, state_);
+  }
   return log_->append_as_follower(batches);
+}
+
+status Partition::truncate_as_follower(offset o, int32_t leader, int32_t epoch) {
+  std::lock_guard lock(mu_);
+  if (role_ != replica_role::follower || state_.leader != leader || state_.leader_epoch != epoch) {
+    return stale_leader(name_, leader, epoch, state_);
+  }
+  SHOAL_TRY(log_->truncate_to(o));
+  int64_t leo = log_->log_end_offset()();
+  if (hw_.load(std::memory_order_relaxed) > leo) hw_.store(leo, std::memory_order_release);
+  return {};
 }
 
 void Partition::set_follower_high_watermark(offset leader_hw) {

@@ -79,7 +79,13 @@ class Partition {
   size_t isr_size() const;
 
   // --- follower ---
-  result<storage::LogAppendInfo> append_as_follower(storage::bytes_view batches);
+  // Appends what leader `leader` sent at `epoch`, unless this replica has since learned of
+  // another leader or epoch (a fetcher that was retired mid-request must not append after
+  // the fetcher for the new leader read our log end): FENCED_LEADER_EPOCH then.
+  result<storage::LogAppendInfo> append_as_follower(storage::bytes_view batches, int32_t leader,
+                                                    int32_t epoch);
+  // Cuts a divergent tail at `o` on the word of leader `leader` at `epoch` (same check).
+  status truncate_as_follower(offset o, int32_t leader, int32_t epoch);
   void set_follower_high_watermark(offset leader_hw);
   // After the log was truncated: the high watermark cannot be past the log end.
   void clamp_high_watermark();

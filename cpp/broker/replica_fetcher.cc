@@ -80,7 +80,9 @@ void ReplicaFetcherManager::run(Fetcher* f) {
     req.max_wait_ms = static_cast<int32_t>(config_.replica_fetch_wait_max_ms);
     req.min_bytes = 1;
     req.max_bytes = config_.replica_fetch_response_max_bytes;
-    std::map<std::pair<std::string, int32_t>, std::shared_ptr<Partition>> by_key;
+    // Each partition with the leader epoch its request was made under.
+    std::map<std::pair<std::string, int32_t>, std::pair<std::shared_ptr<Partition>, int32_t>>
+        by_key;
     for (auto& p : parts) {
       if (p->role() != replica_role::follower || p->leader_id() != f->leader) continue;
       auto t = std::find_if(req.topics.begin(), req.topics.end(),
@@ -91,13 +93,14 @@ void ReplicaFetcherManager::run(Fetcher* f) {
       }
       protocol::FetchRequest::Partition fp;
       fp.partition = partition_id(p->index());
-      fp.current_leader_epoch = leader_epoch(p->leader_epoch());
+      int32_t epoch = p->leader_epoch();
+      fp.current_leader_epoch = leader_epoch(epoch);
       fp.fetch_offset = p->log().log_end_offset();
       fp.last_fetched_epoch = leader_epoch(p->log().latest_epoch().value_or(-1));
       fp.log_start_offset = p->log().log_start_offset();
       fp.partition_max_bytes = config_.replica_fetch_max_bytes;
       t->partitions.push_back(fp);
-      by_key[{p->topic(), p->index()}] = p;
+      by_key[{p->topic(), p->index()}] = {p, epoch};
     }
     if (by_key.empty()) {
       backoff_ms = 50;
@@ -119,7 +122,7 @@ void ReplicaFetcherManager::run(Fetcher* f) {
       for (auto& rp : t.partitions) {
         auto it = by_key.find({t.name, rp.partition()});
         if (it == by_key.end()) continue;
-        auto& p = it->second;
+        auto& [p, epoch] = it->second;
         if (p->role() != replica_role::follower || p->leader_id() != f->leader) continue;
         if (rp.error != errc::none) {
           if (rp.error == errc::offset_out_of_range) {
@@ -149,13 +152,15 @@ void ReplicaFetcherManager::run(Fetcher* f) {
               "{} diverged from leader {} after epoch {}: truncating from offset {} (log "
               "end was {})",
               p->name(), f->leader, rp.diverging_epoch.epoch, cut, p->log().log_end_offset());
-          auto st = p->log().truncate_to(cut);
-          if (!st) log().error("{} truncation failed: {}", p->name(), st.err().message);
-          p->clamp_high_watermark();
+          auto st = p->truncate_as_follower(cut, f->leader, epoch);
+          if (!st && st.code() != errc::fenced_leader_epoch) {
+            log().error("{} truncation failed: {}", p->name(), st.err().message);
+          }
           continue;
         }
         if (rp.records && !rp.records->empty()) {
-          auto appended = p->append_as_follower(*rp.records);
+          auto appended = p->append_as_follower(*rp.records, f->leader, epoch);
+          if (!appended && appended.code() == errc::fenced_leader_epoch) continue;
           if (!appended) {
             log().warn("{} cannot append what leader {} sent: {}", p->name(), f->leader,
                        appended.err().message);

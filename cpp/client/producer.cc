@@ -254,9 +254,12 @@ void Producer::complete(const std::string& topic, int32_t partition, std::unique
     // partition is ever in flight.
     log().debug("{}/{}: retrying a batch of {} record(s) after {}", topic, partition,
                 batch->records.size(), message);
-    int64_t backoff = std::min<int64_t>(config_.retry_backoff_ms << std::min(batch->attempts, 10),
-                                        config_.retry_backoff_max_ms);
+    // KIP-580: retry.backoff.ms, doubling per failed attempt up to retry.backoff.max.ms.
+    int64_t backoff =
+        std::min<int64_t>(config_.retry_backoff_ms << std::min(batch->attempts - 1, 10),
+                          config_.retry_backoff_max_ms);
     pq.retry_after_ms = ipc::monotonic_ms() + backoff;
+    pq.failed_leader = stale_metadata(error) ? batch->sent_to : -1;
     pq.sealed.push_front(std::move(batch));
     if (stale_metadata(error)) cluster_->invalidate(topic);
   } else {
@@ -285,9 +288,21 @@ void Producer::send_ready(int64_t now) {
       }
       for (size_t p = 0; p < tq.partitions.size(); ++p) {
         auto& pq = tq.partitions[p];
-        if (pq.in_flight || pq.sealed.empty() || mono < pq.retry_after_ms) continue;
+        if (pq.in_flight || pq.sealed.empty()) continue;
         int32_t leader = -1;
         if (info && p < info->partitions.size()) leader = info->partitions[p].leader;
+        if (mono < pq.retry_after_ms) {
+          bool moved = pq.failed_leader >= 0 && leader >= 0 && leader != pq.failed_leader;
+          if (!moved) {
+            // Waiting for the new leader: look again soon rather than after the backoff.
+            if (pq.failed_leader >= 0 && mono >= next_fast_refresh_ms_ &&
+                std::find(need_metadata.begin(), need_metadata.end(), name) ==
+                    need_metadata.end()) {
+              need_metadata.push_back(name);
+            }
+            continue;
+          }
+        }
         if (leader < 0) {
           if (std::find(need_metadata.begin(), need_metadata.end(), name) == need_metadata.end()) {
             need_metadata.push_back(name);
@@ -297,14 +312,21 @@ void Producer::send_ready(int64_t now) {
         pq.in_flight = true;
         pq.flying = pq.sealed.front().get();
         pq.flying_purged = false;
+        pq.failed_leader = -1;
+        pq.retry_after_ms = 0;  // the backoff was for this batch; the ones after it owe none
         auto batch = std::move(pq.sealed.front());
         pq.sealed.pop_front();
         ++batch->attempts;
+        batch->sent_to = leader;
+        if (batch->attempts > 1) {
+          log().debug("{}/{}: attempt {} goes to leader {}", name, p, batch->attempts, leader);
+        }
         by_leader[leader].push_back({name, static_cast<int32_t>(p), std::move(batch)});
       }
     }
   }
   if (!need_metadata.empty()) {
+    next_fast_refresh_ms_ = ipc::monotonic_ms() + fast_metadata_refresh_ms;
     auto md = cluster_->fetch_metadata(need_metadata, true, config_.request_timeout_ms);
     if (!md) log().debug("metadata refresh failed: {}", md.err().message);
   }

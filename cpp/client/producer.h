@@ -84,6 +84,7 @@ class Producer {
     size_t bytes_estimate = 0;
     int64_t created_ms = 0;
     int attempts = 0;
+    int32_t sent_to = -1;  // the leader of the last attempt
     bool built = false;
     explicit Batch(storage::compression c, int level) : builder(c, level) {}
   };
@@ -94,6 +95,10 @@ class Producer {
     Batch* flying = nullptr;     // the batch in flight, owned by its request
     bool flying_purged = false;  // purge(in_flight) reported it already
     int64_t retry_after_ms = 0;
+    // The leader a retried batch failed on for a stale-metadata reason (-1: none). Once the
+    // metadata names another leader the batch goes there at once: the backoff is for not
+    // hammering a broker, and the new leader has not been hammered.
+    int32_t failed_leader = -1;
   };
   struct TopicQueue {
     std::vector<PartitionQueue> partitions;
@@ -118,6 +123,10 @@ class Producer {
 
   ClientConfig config_;
   std::shared_ptr<ClusterClient> cluster_;
+  // While a partition waits for its new leader, metadata is asked again at most this often
+  // (a shared-memory round trip, so much more often than librdkafka's 100 ms).
+  static constexpr int64_t fast_metadata_refresh_ms = 5;
+  int64_t next_fast_refresh_ms_ = 0;  // sender thread only
   Partitioner partitioner_;
   std::mt19937 rng_{std::random_device{}()};
 

@@ -296,7 +296,10 @@ status Log::truncate_to(offset o) {
   std::lock_guard clean_lock(cleaner_mu_);
   std::lock_guard lock(write_mu_);
   SHOAL_TRY(check_writable_locked());
-  if (o >= log_end_offset()) return {};
+  // No record to cut, but an epoch may start here without having written anything (a leader
+  // that wrote nothing before it was deposed): it goes, or a follower would keep reporting
+  // it as its last epoch and be told to truncate again, forever.
+  if (o >= log_end_offset()) return epochs_->truncate_from_end(o);
   if (o <= log_start_offset()) {
     // Nothing below the cut survives: start over at o.
     std::vector<segment_ptr> all;

@@ -24,6 +24,7 @@ EPILOG = """examples:
       --producer-props acks=1
   shoal perf producer --topic perf --num-records 1000000 --record-size 100 --native --compare-redis
   shoal perf consumer --topic perf --messages 1000000
+  shoal perf failover --trials 20
 """
 
 
@@ -90,6 +91,23 @@ def _perf_consumer(args: argparse.Namespace) -> int:
 
 def _progress(msg: str) -> None:
     print(f"shoal: {msg}", file=sys.stderr, flush=True)
+
+
+def _perf_failover(args: argparse.Namespace) -> int:
+    from shoal import perf_failover
+
+    result = perf_failover.run(
+        trials=args.trials,
+        pause_trials=args.pause_trials,
+        session_timeout_ms=args.session_timeout_ms,
+        records=args.num_records,
+        e2e_rate=args.e2e_rate,
+        e2e_seconds=args.e2e_seconds,
+        say=_progress,
+    )
+    for line in result.lines():
+        print(line)
+    return 0
 
 
 def _cluster_dir(args: argparse.Namespace) -> str:
@@ -261,6 +279,29 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--timeout", type=int, default=120_000, help="ms to wait for the messages")
     c.add_argument("--consumer-props", nargs="*", metavar="KEY=VALUE")
     c.set_defaults(func=_perf_consumer)
+
+    f = perf_sub.add_parser(
+        "failover",
+        help="failover time, pause detection, replication cost, end-to-end latency",
+        description=(
+            "Starts its own clusters and measures: leader SIGKILL to the first acknowledged "
+            "write on the new leader; how fast a paused broker is fenced; Python producer "
+            "throughput with acks=all and replication factor 3 against acks=1 on one broker; "
+            "produce-to-consume latency with acks=all and replication factor 3."
+        ),
+    )
+    f.add_argument("--trials", type=int, default=20, help="leader kills (default 20)")
+    f.add_argument("--pause-trials", type=int, default=3, help="leader pauses (default 3)")
+    f.add_argument(
+        "--session-timeout-ms",
+        type=int,
+        default=3000,
+        help="broker.session.timeout.ms of the cluster (default 3000)",
+    )
+    f.add_argument("--num-records", type=int, default=1_000_000, help="records per throughput run")
+    f.add_argument("--e2e-rate", type=int, default=1000, help="records/s of the latency run")
+    f.add_argument("--e2e-seconds", type=float, default=10.0, help="length of the latency run")
+    f.set_defaults(func=_perf_failover)
     return parser
 
 

@@ -147,6 +147,22 @@ def test_paused_leader_is_deposed_and_truncates_its_divergent_tail(
     assert w.acked > paused_at
 
 
+def test_a_paused_leader_of_an_empty_partition_rejoins(cluster3: shoal.Cluster) -> None:
+    # The deposed leader's only trace is the epoch it began at offset 0: resuming, it must
+    # drop that epoch and follow, not be told to truncate over and over.
+    c = cluster3
+    admin = shoal.AdminClient({"bootstrap.servers": c.bootstrap_servers})
+    admin.create_topics([shoal.NewTopic("empty", 1, 3)])["empty"].result(30)
+    admin.close()
+    leader = wait_for(lambda: max(c.leader("empty", 0), 0), 10, "a leader")
+    c.pause(leader)
+    try:
+        wait_for(lambda: c.leader("empty", 0) not in (-1, leader), 30, "a new leader")
+    finally:
+        c.resume(leader)
+    wait_for(lambda: len(c.isr("empty", 0)) == 3, 30, f"broker {leader} back in sync")
+
+
 def test_without_a_quorum_nothing_is_acknowledged(cluster3: shoal.Cluster) -> None:
     c = cluster3
     # A short delivery timeout, so records fail visibly while the quorum is gone.

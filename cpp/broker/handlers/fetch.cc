@@ -91,10 +91,14 @@ std::pair<protocol::FetchResponse, size_t> read_fetch(BrokerServices& s,
   return {std::move(resp), total};
 }
 
-bool has_error(const protocol::FetchResponse& r) {
+// Whether the answer must go now, data or not: an error, or a diverging epoch (the follower
+// has to truncate before anything else can happen; parking it would stall acks=all for
+// replica.fetch.wait.max.ms after every leader change).
+bool answer_now(const protocol::FetchResponse& r) {
   for (const auto& t : r.topics) {
     for (const auto& p : t.partitions) {
       if (p.error != errc::none) return true;
+      if (p.diverging_epoch.epoch() >= 0 || p.diverging_epoch.end_offset() >= 0) return true;
     }
   }
   return false;
@@ -125,7 +129,7 @@ void handle_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view b
   }
   auto [resp, bytes] = read_fetch(s, *req, ctx.max_response_bytes);
   if (bytes >= static_cast<size_t>(std::max(req->min_bytes, 1)) || req->max_wait_ms <= 0 ||
-      has_error(resp)) {
+      answer_now(resp)) {
     return ctx.respond(resp);
   }
   // Not enough yet: wait for appends to the partitions read, or the deadline.
@@ -137,7 +141,7 @@ void handle_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view b
   s.delayed.park(
       std::move(parts), ipc::monotonic_ms() + req->max_wait_ms, [&s, req, shared_ctx](bool force) {
         auto [r, n] = read_fetch(s, *req, shared_ctx->max_response_bytes);
-        if (!force && n < static_cast<size_t>(std::max(req->min_bytes, 1)) && !has_error(r)) {
+        if (!force && n < static_cast<size_t>(std::max(req->min_bytes, 1)) && !answer_now(r)) {
           return false;
         }
         shared_ctx->respond(r);

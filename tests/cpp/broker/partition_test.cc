@@ -517,7 +517,7 @@ TEST_F(PartitionTest, FollowerHighWatermarkIsTheLeadersBoundedByItsLogEndAndNeve
 
   auto f = make();
   ASSERT_EQ(f->update(state({2, 1}, {2, 1}, 2), t0), replica_role::follower);
-  auto appended = f->append_as_follower(fetched->records);
+  auto appended = f->append_as_follower(fetched->records, 2, 0);
   ASSERT_TRUE(appended) << appended.err().to_string();
   ASSERT_EQ(f->log().log_end_offset(), offset(10));
   EXPECT_EQ(f->high_watermark(), offset(0));
@@ -545,11 +545,35 @@ TEST_F(PartitionTest, FollowerHighWatermarkIsTheLeadersBoundedByItsLogEndAndNeve
   EXPECT_EQ(f->high_watermark(), offset(6));
   auto more = l->log().read(offset(6), 1 << 20);
   ASSERT_TRUE(more);
-  ASSERT_TRUE(f->append_as_follower(more->records));
+  ASSERT_TRUE(f->append_as_follower(more->records, 2, 0));
   f->clamp_high_watermark();
   EXPECT_EQ(f->high_watermark(), offset(6));
   f->set_follower_high_watermark(offset(10));
   EXPECT_EQ(f->high_watermark(), offset(10));
+}
+
+TEST_F(PartitionTest, FollowerRefusesDataFromALeaderItNoLongerFollows) {
+  // A fetcher retired when leadership moved may still hold an answer from the old leader.
+  // Appending it after the new leader's fetcher read our log end would hide a divergence.
+  auto l = make(2);
+  ASSERT_EQ(l->update(state({2, 1, 3}, {2}, 2), t0), replica_role::leader);
+  append(*l, 3);
+  auto fetched = l->log().read(offset(0), 1 << 20);
+  ASSERT_TRUE(fetched);
+
+  auto f = make();
+  ASSERT_EQ(f->update(state({2, 1, 3}, {2, 1, 3}, 2, 0, 0), t0), replica_role::follower);
+  ASSERT_EQ(f->update(state({2, 1, 3}, {1, 3}, 3, 1, 1), t0), replica_role::follower);
+  auto stale = f->append_as_follower(fetched->records, 2, 0);
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.code(), errc::fenced_leader_epoch);
+  EXPECT_EQ(f->log().log_end_offset(), offset(0));
+  EXPECT_EQ(f->truncate_as_follower(offset(0), 2, 0).code(), errc::fenced_leader_epoch);
+  // The current leader's data and truncation are taken.
+  ASSERT_TRUE(f->append_as_follower(fetched->records, 3, 1));
+  EXPECT_EQ(f->log().log_end_offset(), offset(3));
+  ASSERT_TRUE(f->truncate_as_follower(offset(0), 3, 1));
+  EXPECT_EQ(f->log().log_end_offset(), offset(0));
 }
 
 // --- reads ---

@@ -158,6 +158,19 @@ TEST(LogLeaderEpochs, TruncationDropsEpochsOfTheCutRecords) {
   EXPECT_FALSE(lg->latest_epoch());
 }
 
+TEST(LogLeaderEpochs, TruncatingAtTheLogEndDropsAnEpochThatWroteNothing) {
+  TempDir dir;
+  auto lg = open_log(dir.path());
+  ASSERT_TRUE(lg->assign_epoch(0));  // led, wrote nothing, was deposed
+  EXPECT_EQ(lg->latest_epoch(), 0);
+  ASSERT_TRUE(lg->truncate_to(offset(0)));
+  EXPECT_FALSE(lg->latest_epoch());
+  ASSERT_TRUE(lg->append_as_leader(make_simple_batch(3), leader_epoch(2)));
+  ASSERT_TRUE(lg->assign_epoch(4));
+  ASSERT_TRUE(lg->truncate_to(offset(3)));
+  EXPECT_EQ(lg->latest_epoch(), 2);
+}
+
 TEST(LogLeaderEpochs, LogStartMovesTheFirstEpoch) {
   TempDir dir;
   auto lg = open_log(dir.path());
