@@ -379,9 +379,11 @@ def stop_cluster(
             deadline = time.monotonic() + 10
         time.sleep(0.02)
     if dir is not None:
-        for b in pids:
+        # Every pid file goes: those of the brokers just stopped, and stale ones of brokers
+        # that died earlier.
+        for f in Path(dir).glob("broker-*.pid"):
             with contextlib.suppress(FileNotFoundError):
-                (Path(dir) / f"broker-{b}.pid").unlink()
+                f.unlink()
     # Brokers that were killed earlier left their slots behind: nothing runs any more, so the
     # shared memory goes too.
     _core.cluster_remove_if_abandoned(name)
