@@ -221,7 +221,11 @@ void Broker::recover_offline_partitions(int64_t now) {
 
 void Broker::controlled_shutdown() {
   if (!config_.controlled_shutdown_enable) return;
-  int64_t deadline = ipc::monotonic_ms() + 10'000;
+  int64_t start = ipc::monotonic_ms();
+  int64_t deadline = start + 10'000;
+  size_t leading = 0;
+  for (auto& p : partitions_->all()) leading += p->is_leader() ? 1 : 0;
+  log().info("controlled shutdown: asking the controller to move {} leadership(s) away", leading);
   while (ipc::monotonic_ms() < deadline) {
     result<protocol::ControlledShutdownResponse> resp =
         make_error(errc::not_controller, "no controller");
@@ -255,6 +259,7 @@ void Broker::controlled_shutdown() {
     if (!leads) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  log().info("controlled shutdown: done in {} ms", ipc::monotonic_ms() - start);
   controller_->resign();
 }
 

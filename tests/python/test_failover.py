@@ -78,6 +78,31 @@ def test_killing_the_leader_twice_loses_nothing(cluster3: shoal.Cluster) -> None
     finish(w, "kill leader twice")
 
 
+def test_a_clean_stop_hands_leadership_over_and_the_preferred_leader_returns() -> None:
+    # SIGTERM: the broker asks the controller to move its leaderships before it exits.
+    with shoal.Cluster(
+        brokers=3,
+        broker_session_timeout_ms=SESSION_TIMEOUT_MS,
+        leader_imbalance_check_interval_seconds=1,
+    ) as c:
+        with Workload(c, TOPIC) as w:
+            w.wait_for_acks(1000)
+            preferred = c.state()["topics"][TOPIC][0]["replicas"][0]
+            assert c.leader(TOPIC, 0) == preferred
+            assert c.stop(preferred) == 0
+            # Moved before the broker exited: no gap in which nobody led.
+            assert c.leader(TOPIC, 0) not in (-1, preferred)
+            assert "controlled shutdown" in c.log(preferred)
+            w.wait_for_acks(1000)
+            c.restart(preferred)
+            wait_full_isr(c)
+            # auto.leader.rebalance.enable: once back in sync, it leads again.
+            wait_for(lambda: c.leader(TOPIC, 0) == preferred, 30, "the preferred leader back")
+            w.wait_for_acks(500)
+        report = finish(w, "clean stop")
+        assert report.failed == {}
+
+
 def test_killing_the_controller_loses_nothing(cluster3: shoal.Cluster) -> None:
     c = cluster3
     with Workload(c, TOPIC) as w:
@@ -244,3 +269,34 @@ def test_a_full_disk_stops_a_broker_leading_until_there_is_room(cluster3: shoal.
         wait_full_isr(c)
         w.wait_for_acks(500)
     finish(w, "full disk")
+
+
+def test_consumers_see_only_what_every_in_sync_replica_has() -> None:
+    # The default session timeout, so the frozen followers stay in the ISR throughout.
+    with shoal.Cluster(brokers=3) as c:
+        conf = {"bootstrap.servers": c.bootstrap_servers}
+        admin = shoal.AdminClient(conf)
+        admin.create_topics([shoal.NewTopic("hw", 1, 3)])["hw"].result(30)
+        admin.close()
+        leader = wait_for(lambda: max(c.leader("hw", 0), 0), 10, "a leader")
+        wait_for(lambda: len(c.isr("hw", 0)) == 3, 30, "a full ISR")
+        consumer = shoal.Consumer(conf)
+        consumer.assign([shoal.TopicPartition("hw", 0, shoal.OFFSET_BEGINNING)])
+        p = shoal.Producer({**conf, "acks": "1"})
+        p.produce("hw", b"committed", partition=0)
+        assert p.flush(10) == 0
+        got = wait_for(lambda: consumer.poll(0.1), 10, "the committed record")
+        assert got.value() == b"committed"
+        followers = [b for b in c.broker_ids if b != leader]
+        for f in followers:
+            c.pause(f)
+        try:
+            p.produce("hw", b"uncommitted", partition=0)
+            assert p.flush(10) == 0  # acks=1: the leader alone has it
+            assert consumer.consume(num_messages=10, timeout=0.5) == []
+        finally:
+            for f in followers:
+                c.resume(f)
+        got = wait_for(lambda: consumer.poll(0.1), 10, "the record once replicated")
+        assert got.value() == b"uncommitted"
+        consumer.close()
