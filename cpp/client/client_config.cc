@@ -118,6 +118,11 @@ const std::vector<entry>& table() {
       {"max.in.flight.requests.per.connection", nullptr, ALL,
        integer(&ClientConfig::max_in_flight, 1, 1'000'000)},
       {"max.in.flight", "max.in.flight.requests.per.connection", ALL, nullptr},
+      {"enable.idempotence", nullptr, P, boolean(&ClientConfig::enable_idempotence)},
+      // Fault injection for tests: every Nth produce response is dropped after the broker
+      // acted on it, as if it was lost on the way back, so the producer retries.
+      {"test.lose.produce.responses", nullptr, P,
+       integer(&ClientConfig::test_lose_produce_responses, 0, INT32_MAX)},
       {"compression.type", nullptr, P,
        [](ClientConfig& c, const std::string& v) -> std::string {
          auto codec = storage::parse_compression(lower(v));
@@ -264,6 +269,24 @@ result<ClientConfig> parse_client_config(const std::map<std::string, std::string
     }
     c.raw[canonical->name] = value;
     if (std::string_view(canonical->name) == "bootstrap.servers") have_bootstrap = true;
+  }
+  if (kind == client_kind::producer && c.enable_idempotence) {
+    // librdkafka's rules: idempotence needs acks=all, at most 5 requests in flight, and
+    // retries. Unset, they are given those values.
+    if (c.raw.count("acks") && c.acks != -1) {
+      return make_error(errc::invalid_arg,
+                        "`acks` must be set to `all` when `enable.idempotence` is true");
+    }
+    c.acks = -1;
+    if (c.raw.count("max.in.flight.requests.per.connection") && c.max_in_flight > 5) {
+      return make_error(errc::invalid_arg,
+                        "`max.in.flight` must be set <= 5 when `enable.idempotence` is true");
+    }
+    c.max_in_flight = std::min(c.max_in_flight, 5);
+    if (c.raw.count("retries") && c.retries == 0) {
+      return make_error(errc::invalid_arg,
+                        "`retries` must not be zero when `enable.idempotence` is true");
+    }
   }
   if (!have_bootstrap) {
     return make_error(errc::invalid_arg,

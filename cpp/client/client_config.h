@@ -37,6 +37,8 @@ struct ClientConfig {
   int64_t message_timeout_ms = 300'000;            // delivery.timeout.ms / message.timeout.ms
   int32_t retries = INT32_MAX;                     // retries / message.send.max.retries
   int32_t max_in_flight = 1'000'000;               // max.in.flight.requests.per.connection
+  bool enable_idempotence = false;                 // enable.idempotence
+  int32_t test_lose_produce_responses = 0;         // test.lose.produce.responses (tests only)
   storage::compression compression = storage::compression::none;  // compression.type
   int compression_level = -1;                                     // compression.level
   partitioner_kind partitioner = default_partitioner;             // partitioner

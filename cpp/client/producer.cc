@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "common/logger.h"
 #include "ipc/process.h"
+#include "storage/producer_state.h"
 
 namespace shoal::client {
 
@@ -221,6 +222,9 @@ void Producer::expire_locked(int64_t now) {
       auto& pq = tq.partitions[p];
       while (!pq.sealed.empty() &&
              now - pq.sealed.front()->created_ms >= config_.message_timeout_ms) {
+        if (pq.sealed.front()->base_sequence >= 0) {
+          bump_epoch_locked(name, static_cast<int32_t>(p), pq, "a sent batch timed out");
+        }
         report_locked(*pq.sealed.front(), errc::msg_timed_out,
                       fmt::format("Local: Message timed out (delivery.timeout.ms={})",
                                   config_.message_timeout_ms),
@@ -248,8 +252,20 @@ void Producer::complete(const std::string& topic, int32_t partition, std::unique
     return;
   }
   int64_t now = wall_clock_ms();
-  if (error != errc::none && retriable(error) && batch->attempts <= config_.retries &&
-      (config_.message_timeout_ms == 0 || now - batch->created_ms < config_.message_timeout_ms)) {
+  bool in_time =
+      config_.message_timeout_ms == 0 || now - batch->created_ms < config_.message_timeout_ms;
+  bool resequence = config_.enable_idempotence && (error == errc::out_of_order_sequence_number ||
+                                                   error == errc::unknown_producer_id);
+  if (resequence && in_time && batch->attempts <= config_.retries) {
+    // The leader never wrote this batch, and expects another sequence: it lost batches it had
+    // acknowledged (an unclean election), or forgot this producer. Start over at sequence 0
+    // of a new epoch and send the batch again.
+    log().warn("{}/{}: {} for producer {} epoch {} sequence {}; starting a new epoch", topic,
+               partition, message, batch->producer_id, batch->producer_epoch, batch->base_sequence);
+    bump_epoch_locked(topic, partition, pq, "the leader refused the sequence");
+    pq.sealed.push_front(std::move(batch));
+  } else if (error != errc::none && retriable(error) && batch->attempts <= config_.retries &&
+             in_time) {
     // Back to the head of its partition's queue: order is kept, as only one batch per
     // partition is ever in flight.
     log().debug("{}/{}: retrying a batch of {} record(s) after {}", topic, partition,
@@ -263,11 +279,81 @@ void Producer::complete(const std::string& topic, int32_t partition, std::unique
     pq.sealed.push_front(std::move(batch));
     if (stale_metadata(error)) cluster_->invalidate(topic);
   } else {
+    if (error != errc::none && batch->base_sequence >= 0) {
+      bump_epoch_locked(topic, partition, pq, "a sent batch failed");
+    }
     report_locked(*batch, error, message, partition, base_offset, log_append_time);
   }
   lock.unlock();
   sender_cv_.notify_one();
   reports_cv_.notify_all();
+}
+
+void Producer::bump_epoch_locked(const std::string& topic, int32_t partition, PartitionQueue& pq,
+                                 const char* why) {
+  if (!config_.enable_idempotence || pq.producer_id < 0) return;
+  if (pq.producer_epoch == INT16_MAX) {
+    // Every epoch of this id is spent here: the partition moves to a fresh id.
+    pq.retired_producer_id = pq.producer_id;
+    pq.producer_id = -1;
+    need_new_producer_id_ = true;
+  } else {
+    ++pq.producer_epoch;
+  }
+  pq.next_sequence = 0;
+  log().info("{}/{}: {}; producer {} continues with epoch {} from sequence 0", topic, partition,
+             why, pq.producer_id, pq.producer_epoch);
+}
+
+void Producer::sequence_locked(PartitionQueue& pq, Batch& b) {
+  if (pq.producer_id < 0) {
+    pq.producer_id = producer_id_;
+    pq.producer_epoch = producer_epoch_;
+    pq.next_sequence = 0;
+  }
+  if (b.producer_id == pq.producer_id && b.producer_epoch == pq.producer_epoch) return;  // a retry
+  b.renumbered = b.built;
+  b.producer_id = pq.producer_id;
+  b.producer_epoch = pq.producer_epoch;
+  b.base_sequence = pq.next_sequence;
+  pq.next_sequence =
+      storage::sequence_add(pq.next_sequence, static_cast<int32_t>(b.records.size()));
+}
+
+bool Producer::ensure_producer_id() {
+  {
+    std::lock_guard lock(mu_);
+    if (producer_id_ >= 0 && !need_new_producer_id_) return true;
+  }
+  int64_t now = ipc::monotonic_ms();
+  if (now < next_producer_id_attempt_ms_) return false;
+  next_producer_id_attempt_ms_ = now + config_.retry_backoff_ms;
+  int64_t timeout = std::min<int64_t>(config_.request_timeout_ms, 5'000);
+  // The controller hands out producer ids (see InitProducerIdRequest).
+  auto md = cluster_->fetch_metadata(std::vector<std::string>{}, false, timeout);
+  if (!md || md->controller_id < 0) {
+    log().debug("idempotent producer: no controller to ask for a producer id yet");
+    return false;
+  }
+  auto resp = cluster_->call<protocol::InitProducerIdRequest, protocol::InitProducerIdResponse>(
+      md->controller_id, protocol::InitProducerIdRequest{}, timeout);
+  errc code = resp ? resp->error : resp.code();
+  if (code != errc::none) {
+    std::string msg = resp ? resp->error_message.value_or(std::string(errc_description(code)))
+                           : resp.err().message;
+    if (retriable(code)) {
+      log().debug("idempotent producer: InitProducerId failed ({}); retrying", msg);
+    } else {
+      log().error("idempotent producer: InitProducerId failed: {}", msg);
+    }
+    return false;
+  }
+  std::lock_guard lock(mu_);
+  producer_id_ = resp->producer_id;
+  producer_epoch_ = resp->producer_epoch;
+  need_new_producer_id_ = false;
+  log().info("idempotent producer: producer id {} epoch {}", producer_id_, producer_epoch_);
+  return true;
 }
 
 void Producer::send_ready(int64_t now) {
@@ -278,6 +364,7 @@ void Producer::send_ready(int64_t now) {
   };
   std::map<int32_t, std::vector<Pending>> by_leader;
   std::vector<std::string> need_metadata;
+  if (config_.enable_idempotence && !ensure_producer_id()) return;  // nothing goes out unnumbered
   {
     std::lock_guard lock(mu_);
     int64_t mono = ipc::monotonic_ms();
@@ -309,6 +396,16 @@ void Producer::send_ready(int64_t now) {
           }
           continue;
         }
+        // max.in.flight.requests.per.connection: this round's batches for a leader go out in
+        // one request, which must fit under the limit.
+        if (!by_leader.count(leader) && requests_to_[leader] >= config_.max_in_flight) continue;
+        if (config_.enable_idempotence) {
+          if (pq.producer_id < 0 && (producer_id_ < 0 || producer_id_ == pq.retired_producer_id)) {
+            need_new_producer_id_ = true;
+            continue;
+          }
+          sequence_locked(pq, *pq.sealed.front());
+        }
         pq.in_flight = true;
         pq.flying = pq.sealed.front().get();
         pq.flying_purged = false;
@@ -333,7 +430,16 @@ void Producer::send_ready(int64_t now) {
   for (auto& [leader, pending] : by_leader) {
     // Compress and checksum outside the lock.
     for (auto& pe : pending) {
+      if (pe.batch->renumbered) {
+        storage::set_producer(pe.batch->data, pe.batch->producer_id, pe.batch->producer_epoch,
+                              pe.batch->base_sequence);
+        pe.batch->renumbered = false;
+      }
       if (!pe.batch->built) {
+        if (pe.batch->producer_id >= 0) {
+          pe.batch->builder.set_producer(pe.batch->producer_id, pe.batch->producer_epoch,
+                                         pe.batch->base_sequence);
+        }
         auto built = pe.batch->builder.build();
         if (!built) {
           complete(pe.topic, pe.partition, std::move(pe.batch), built.code(), built.err().message,
@@ -368,9 +474,24 @@ void Producer::send_ready(int64_t now) {
                    st ? "" : st.err().message, -1, -1);
         }
       } else {
+        {
+          std::lock_guard lock(mu_);
+          ++requests_to_[leader];
+        }
         auto st = cluster_->send<protocol::ProduceRequest, protocol::ProduceResponse>(
             leader, req, config_.request_timeout_ms,
-            [this, batches](result<protocol::ProduceResponse> resp) {
+            [this, batches, leader](result<protocol::ProduceResponse> resp) {
+              {
+                std::lock_guard lock(mu_);
+                --requests_to_[leader];
+              }
+              if (resp && config_.test_lose_produce_responses > 0 &&
+                  ++produce_responses_ %
+                          static_cast<uint64_t>(config_.test_lose_produce_responses) ==
+                      0) {
+                resp = make_error(errc::timed_out,
+                                  "the response was lost (test.lose.produce.responses)");
+              }
               for (auto& [tp, b] : *batches) {
                 if (!b) continue;
                 errc code = errc::none;
@@ -401,6 +522,10 @@ void Producer::send_ready(int64_t now) {
               }
             });
         if (!st) {
+          {
+            std::lock_guard lock(mu_);
+            --requests_to_[leader];
+          }
           for (auto& [tp, b] : *batches) {
             if (b) complete(tp.first, tp.second, std::move(b), st.code(), st.err().message, -1, -1);
           }
@@ -487,6 +612,9 @@ void Producer::purge(bool queue, bool inflight) {
                           static_cast<int32_t>(p), -1, -1);
             pq.open.reset();
           }
+          if (!pq.sealed.empty() && pq.sealed.front()->base_sequence >= 0) {
+            bump_epoch_locked(name, static_cast<int32_t>(p), pq, "a sent batch was purged");
+          }
           for (auto& b : pq.sealed) {
             report_locked(*b, errc::purge_queue, "Local: Purged in queue", static_cast<int32_t>(p),
                           -1, -1);
@@ -504,6 +632,8 @@ void Producer::purge(bool queue, bool inflight) {
             report_locked(*pq.flying, errc::purge_inflight, "Local: Purged in flight",
                           static_cast<int32_t>(p), -1, -1);
             pq.flying_purged = true;
+            // Nothing else of this partition is sent before the purged batch's answer comes.
+            bump_epoch_locked(name, static_cast<int32_t>(p), pq, "a batch in flight was purged");
           }
         }
       }

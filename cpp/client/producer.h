@@ -7,10 +7,23 @@
 // Ordering: at most one batch per partition is in flight, so retries never reorder a
 // partition's records (Kafka's max.in.flight=1 guarantee, without its throughput cost here:
 // a batch holds up to batch.num.messages records and the round trip is microseconds).
+// max.in.flight.requests.per.connection bounds the requests in flight to each broker.
+//
+// Idempotence (enable.idempotence): the producer gets a producer id and epoch from the
+// controller (InitProducerId) before it sends anything, and numbers each partition's batches
+// with sequence numbers, assigned when a batch is first sent and kept across its retries, so
+// the leader recognises a retry of a batch it already wrote and answers with the offsets it
+// got the first time (storage/producer_state.h). A batch that fails for good after it was
+// sent may or may not be in the log, so its partition then starts a new epoch with sequence
+// 0 (KIP-360's epoch bump, per partition: the broker keeps producer state per partition, and
+// the batches still queued elsewhere keep their numbers). OUT_OF_ORDER_SEQUENCE_NUMBER means
+// the leader lost batches it had acknowledged (an unclean election): the partition starts a
+// new epoch and the batch is sent again.
 //
 // Thread safety: all methods are safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -86,6 +99,12 @@ class Producer {
     int attempts = 0;
     int32_t sent_to = -1;  // the leader of the last attempt
     bool built = false;
+    // Idempotence: the producer id, epoch and first sequence the batch was numbered with
+    // (-1: not yet), and whether the built bytes still carry older ones.
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
+    int32_t base_sequence = -1;
+    bool renumbered = false;
     explicit Batch(storage::compression c, int level) : builder(c, level) {}
   };
   struct PartitionQueue {
@@ -99,6 +118,12 @@ class Producer {
     // metadata names another leader the batch goes there at once: the backoff is for not
     // hammering a broker, and the new leader has not been hammered.
     int32_t failed_leader = -1;
+    // Idempotence: the id and epoch this partition's batches carry (-1: take the producer's
+    // current id at the next send) and the next batch's sequence number.
+    int64_t producer_id = -1;
+    int16_t producer_epoch = -1;
+    int32_t next_sequence = 0;
+    int64_t retired_producer_id = -1;  // an id whose epochs this partition used up
   };
   struct TopicQueue {
     std::vector<PartitionQueue> partitions;
@@ -120,6 +145,15 @@ class Producer {
                      int64_t base_offset, int64_t log_append_time);
   int32_t choose_partition(TopicQueue& tq, const std::string& topic,
                            std::optional<storage::bytes_view> key, int64_t now);
+  // Idempotence: gets a producer id from the controller (sender thread; returns whether the
+  // producer has one now). Retries wait retry.backoff.ms.
+  bool ensure_producer_id();
+  // Starts a new epoch for the partition: its batch `b` (if numbered) failed for good or was
+  // refused as out of order, so the leader's idea of its next sequence is unknown.
+  void bump_epoch_locked(const std::string& topic, int32_t partition, PartitionQueue& pq,
+                         const char* why);
+  // Numbers a batch about to be sent. REQUIRES: mu_.
+  void sequence_locked(PartitionQueue& pq, Batch& b);
 
   ClientConfig config_;
   std::shared_ptr<ClusterClient> cluster_;
@@ -139,6 +173,13 @@ class Producer {
   size_t queued_bytes_ = 0;
   size_t outstanding_ = 0;  // queued + reports not yet taken
   int in_flight_requests_ = 0;
+  std::map<int32_t, int> requests_to_;  // per broker: produce requests awaiting an answer
+  // Idempotence: the id new partitions take, and when to ask again after a failure.
+  int64_t producer_id_ = -1;
+  int16_t producer_epoch_ = -1;
+  bool need_new_producer_id_ = false;
+  int64_t next_producer_id_attempt_ms_ = 0;     // sender thread only
+  std::atomic<uint64_t> produce_responses_{0};  // for test.lose.produce.responses
   bool flush_requested_ = false;
   bool closing_ = false;
   std::thread sender_;

@@ -144,6 +144,7 @@ void Controller::step_down_locked(const char* why) {
   if (!active_) return;
   log().info("broker {} is no longer the controller (epoch {}): {}", opts_.broker_id, epoch_, why);
   active_ = false;
+  producer_id_next_ = producer_id_end_ = 0;  // the rest of the block is never handed out
   journal_.reset();
   live_.clear();
   published_image_ = std::make_shared<MetadataImage>();
@@ -476,6 +477,25 @@ result<protocol::AlterPartitionResponse> Controller::alter_partition(
   }
   if (!records.empty()) SHOAL_TRY(commit_locked(std::move(records)));
   return resp;
+}
+
+result<std::pair<int64_t, int16_t>> Controller::init_producer_id(int64_t producer_id,
+                                                                 int16_t epoch) {
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  if (producer_id >= 0 && producer_id < image_.next_producer_id && epoch >= 0 &&
+      epoch < INT16_MAX) {
+    return std::make_pair(producer_id, static_cast<int16_t>(epoch + 1));
+  }
+  if (producer_id_next_ >= producer_id_end_) {
+    int64_t first = image_.next_producer_id;
+    SHOAL_TRY(commit_locked({ProducerIdsRecord{opts_.broker_id, first + producer_id_block_size}}));
+    producer_id_next_ = first;
+    producer_id_end_ = first + producer_id_block_size;
+    log().info("controller: producer ids [{}, {}) taken for idempotent producers", first,
+               producer_id_end_);
+  }
+  return std::make_pair(producer_id_next_++, static_cast<int16_t>(0));
 }
 
 result<protocol::ControlledShutdownResponse> Controller::controlled_shutdown(int32_t broker) {

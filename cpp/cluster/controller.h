@@ -83,6 +83,13 @@ class Controller {
   // still leads (no other in-sync replica could take over).
   result<protocol::ControlledShutdownResponse> controlled_shutdown(int32_t broker);
 
+  // A producer id for an idempotent producer (InitProducerId), with epoch 0; or, given the
+  // caller's current id and epoch, the next epoch of that id (a fresh id once the epoch
+  // would pass 32767). Ids come from blocks of producer_id_block_size journaled before use.
+  // NOT_CONTROLLER while standby; KAFKA_STORAGE_ERROR if the journal cannot be written.
+  result<std::pair<int64_t, int16_t>> init_producer_id(int64_t producer_id, int16_t epoch);
+  static constexpr int64_t producer_id_block_size = 1000;
+
   const TopicConfig& topic_defaults() const { return opts_.topic_defaults; }
 
   // The controller's current image (empty while standby).
@@ -120,6 +127,9 @@ class Controller {
   std::map<int32_t, uint64_t> live_;
   std::set<std::pair<int32_t, uint64_t>> shutting_down_;  // (broker, incarnation)
   int64_t last_rebalance_ms_ = 0;
+  // Producer ids of the block this controller took and has not handed out yet.
+  int64_t producer_id_next_ = 0;
+  int64_t producer_id_end_ = 0;
   // After a failed takeover (the journal cannot be read or written): no retry before this.
   int64_t takeover_backoff_until_ms_ = 0;
 };

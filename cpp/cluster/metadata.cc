@@ -92,6 +92,9 @@ bool MetadataImage::apply(const JournalEntry& e) {
         } else if constexpr (std::is_same_v<R, ControllerRecord>) {
           if (r.controller_epoch < controller_epoch) return false;
           controller_id = r.controller_id;
+        } else if constexpr (std::is_same_v<R, ProducerIdsRecord>) {
+          if (r.next_producer_id <= next_producer_id) return false;
+          next_producer_id = r.next_producer_id;
         }
         return true;
       },

@@ -122,8 +122,22 @@ struct ControllerRecord {
   }
 };
 
-using MetadataRecord = std::variant<CreateTopicRecord, DeleteTopicRecord, PartitionChangeRecord,
-                                    AddPartitionsRecord, TopicConfigRecord, ControllerRecord>;
+// A block of producer ids handed out (Kafka's ProducerIdsRecord): ids below
+// next_producer_id are taken, whoever took them, and are never given again.
+struct ProducerIdsRecord {
+  int32_t broker_id = -1;
+  int64_t next_producer_id = 0;
+  template <typename V>
+  void visit(V& v) {
+    v(broker_id);
+    v(next_producer_id);
+  }
+};
+
+// New record types go at the end: a record's index is its type in the journal.
+using MetadataRecord =
+    std::variant<CreateTopicRecord, DeleteTopicRecord, PartitionChangeRecord, AddPartitionsRecord,
+                 TopicConfigRecord, ControllerRecord, ProducerIdsRecord>;
 
 // One journal entry: a record stamped with the epoch of the controller that wrote it.
 struct JournalEntry {
@@ -162,6 +176,7 @@ struct MetadataImage {
   int32_t controller_id = -1;
   int32_t controller_epoch = 0;
   std::map<std::string, TopicState> topics;
+  int64_t next_producer_id = 0;  // the first producer id never handed out
 
   // Applies one entry. Entries from an older controller epoch than one already applied are
   // ignored: a deposed controller that wrote after its successor cannot change anything.

@@ -623,6 +623,54 @@ struct ApiVersionsResponse {
   friend bool operator==(const ApiVersionsResponse&, const ApiVersionsResponse&) = default;
 };
 
+// ---- InitProducerId (22) ----
+
+// An idempotent producer asks for its producer id and epoch. Shoal's controller hands the ids
+// out (from blocks it records in the metadata journal, so none is ever given twice), so the
+// request goes to the controller; other brokers answer NOT_CONTROLLER. A request naming the
+// producer's current id and epoch asks for the next epoch of that id (KIP-360); without
+// transactions there is no state to fence, so that is granted as long as the epoch fits, and
+// a fresh id is given once it would not.
+struct InitProducerIdRequest {
+  static constexpr api_key api = api_key::init_producer_id;
+  static constexpr std::string_view name = "InitProducerIdRequest";
+
+  std::optional<std::string> transactional_id;  // must be null: no transactions here
+  int32_t transaction_timeout_ms = -1;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+
+  template <typename V>
+  void visit(V& v) {
+    v(transactional_id);
+    v(transaction_timeout_ms);
+    v(producer_id);
+    v(producer_epoch);
+  }
+  friend bool operator==(const InitProducerIdRequest&, const InitProducerIdRequest&) = default;
+};
+
+struct InitProducerIdResponse {
+  static constexpr api_key api = api_key::init_producer_id;
+  static constexpr std::string_view name = "InitProducerIdResponse";
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;
+  std::optional<std::string> error_message;
+  int64_t producer_id = -1;
+  int16_t producer_epoch = -1;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+    v(error_message);
+    v(producer_id);
+    v(producer_epoch);
+  }
+  friend bool operator==(const InitProducerIdResponse&, const InitProducerIdResponse&) = default;
+};
+
 // --- Between brokers and the controller ---
 
 // AlterPartition (KIP-497): a partition's leader asks the controller to change its ISR. The

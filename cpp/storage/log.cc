@@ -98,6 +98,48 @@ result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_e
 
   std::lock_guard lock(write_mu_);
   SHOAL_TRY(check_writable_locked());
+  // Idempotent producers: a retry of a batch we have is answered with its first offsets.
+  std::vector<ProducerBatchKey> keys;
+  keys.reserve(v.meta.size());
+  bool idempotent = false;
+  for (const auto& m : v.meta) {
+    RecordBatchView bv(v.data.subspan(m.position, m.size));
+    keys.push_back({bv.producer_id(), bv.producer_epoch(), bv.base_sequence(), bv.records_count()});
+    if (bv.producer_id() >= 0) {
+      idempotent = true;
+      if (bv.producer_epoch() < 0 || bv.base_sequence() < 0) {
+        return make_error(errc::invalid_record,
+                          "record batch of producer {} has epoch {} and base sequence {}",
+                          bv.producer_id(), bv.producer_epoch(), bv.base_sequence());
+      }
+    }
+  }
+  if (idempotent) {
+    SHOAL_ASSIGN_OR_RETURN(auto originals, producers_.check(keys));
+    size_t dups = 0;
+    for (const auto& o : originals) dups += o ? 1 : 0;
+    if (dups > 0) {
+      if (dups != originals.size()) {
+        return make_error(errc::duplicate_sequence_number,
+                          "{}: a request mixes {} retried batch(es) with new ones", name_, dups);
+      }
+      LogAppendInfo info;
+      info.duplicate = true;
+      info.first_offset = originals.front()->first_offset;
+      info.last_offset = originals.back()->last_offset;
+      for (const auto& o : originals) {
+        if (o->max_timestamp > info.max_timestamp) {
+          info.max_timestamp = o->max_timestamp;
+          info.offset_of_max_timestamp = o->last_offset;
+        }
+      }
+      if (cfg.message_timestamp_type == timestamp_type::log_append_time) {
+        info.log_append_time = info.max_timestamp;
+      }
+      info.log_start_offset = log_start_offset();
+      return info;
+    }
+  }
   offset base = log_end_offset();
   int64_t now = opts_.clock();
   LogAppendInfo info;
@@ -120,7 +162,9 @@ result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_e
   }
   info.records = v.records;
   if (epoch() >= 0) SHOAL_TRY(epochs_->assign(epoch(), base));
-  return append_locked(v.data, v.meta, info, cfg);
+  SHOAL_ASSIGN_OR_RETURN(info, append_locked(v.data, v.meta, info, cfg));
+  update_producer_state_locked(v.data, v.meta);
+  return info;
 }
 
 result<LogAppendInfo> Log::append_as_follower(bytes_view batches) {
@@ -144,7 +188,68 @@ result<LogAppendInfo> Log::append_as_follower(bytes_view batches) {
     int32_t e = RecordBatchView(v.data.subspan(m.position, m.size)).partition_leader_epoch();
     if (e >= 0) SHOAL_TRY(epochs_->assign(e, m.base));
   }
-  return append_locked(v.data, v.meta, info, config());
+  SHOAL_ASSIGN_OR_RETURN(info, append_locked(v.data, v.meta, info, config()));
+  update_producer_state_locked(v.data, v.meta);
+  return info;
+}
+
+void Log::update_producer_state_locked(bytes_view data, const std::vector<BatchMeta>& meta) {
+  for (const auto& m : meta) {
+    RecordBatchView bv(data.subspan(m.position, m.size));
+    if (bv.producer_id() < 0) continue;
+    producers_.update(
+        {bv.producer_id(), bv.producer_epoch(), bv.base_sequence(), bv.records_count()}, m.base,
+        m.last, m.max_timestamp);
+  }
+  if (!meta.empty()) producers_.set_map_end(meta.back().last + 1);
+}
+
+status Log::rebuild_producer_state_locked() {
+  offset end = log_end_offset();
+  SHOAL_TRY(ProducerStateManager::delete_snapshots_after(opts_.env, dir_, end));
+  auto loaded = producers_.load_snapshot(opts_.env, dir_, end, log_start_offset());
+  if (!loaded) return loaded.err();
+  offset from = producers_.map_end();
+  std::vector<segment_ptr> segs;
+  {
+    std::shared_lock sl(segments_mu_);
+    for (auto& [_, s] : segments_) {
+      if (s->next_offset() > from) segs.push_back(s);
+    }
+  }
+  int64_t replayed = 0;
+  for (const auto& s : segs) {
+    SHOAL_TRY(s->for_each_batch([&](bytes_view batch) -> status {
+      RecordBatchView v(batch);
+      if (v.base_offset() < from || v.base_offset() >= end) return {};
+      ++replayed;
+      if (v.producer_id() >= 0) {
+        producers_.update(
+            {v.producer_id(), v.producer_epoch(), v.base_sequence(), v.records_count()},
+            v.base_offset(), v.last_offset(), v.max_timestamp());
+      }
+      return {};
+    }));
+  }
+  producers_.set_map_end(end);
+  if (producers_.size() > 0 || replayed > 0) {
+    log().debug("{} producer state: {} producer(s), {} batch(es) replayed from offset {}", name_,
+                producers_.size(), replayed, from);
+  }
+  return {};
+}
+
+std::optional<ProducerEntry> Log::producer_state(int64_t producer_id) const {
+  std::lock_guard lock(write_mu_);
+  const ProducerEntry* e = producers_.entry(producer_id);
+  if (e == nullptr) return std::nullopt;
+  return *e;
+}
+
+status Log::take_producer_snapshot() {
+  std::lock_guard lock(write_mu_);
+  SHOAL_TRY(check_writable_locked());
+  return producers_.take_snapshot(opts_.env, dir_, opts_.clock());
 }
 
 result<LogAppendInfo> Log::append_locked(std::span<const uint8_t> data,
@@ -207,6 +312,11 @@ result<Log::segment_ptr> Log::roll(offset new_base) {
   if (old) {
     recovery_point_ = std::max(recovery_point_, new_base);
     SHOAL_TRY(write_checkpoint_locked());
+    if (producers_.map_end() == new_base) {
+      // The state at the segment boundary: a restart replays at most the active segment.
+      auto st = producers_.take_snapshot(opts_.env, dir_, opts_.clock());
+      if (!st) log().warn("{} cannot write a producer state snapshot: {}", name_, st.err().message);
+    }
   }
   log().debug("{} rolled to segment {}", name_, new_base);
   return seg;
@@ -334,7 +444,8 @@ status Log::truncate_to(offset o) {
   SHOAL_TRY(epochs_->truncate_from_end(log_end_offset()));
   recovery_point_ = std::min(recovery_point_, log_end_offset());
   cleaner_checkpoint_ = std::min(cleaner_checkpoint_, log_end_offset());
-  return write_checkpoint_locked();
+  SHOAL_TRY(write_checkpoint_locked());
+  return rebuild_producer_state_locked();
 }
 
 status Log::truncate_fully_and_start_at(offset o) {
@@ -353,6 +464,8 @@ status Log::truncate_fully_and_start_at(offset o) {
   recovery_point_ = o;
   cleaner_checkpoint_ = o;
   SHOAL_TRY(epochs_->clear());
+  SHOAL_TRY(ProducerStateManager::delete_snapshots_after(opts_.env, dir_, offset(-1)));
+  producers_.clear(o);
   log().info("{} emptied and restarted at offset {}", name_, o);
   return write_checkpoint_locked();
 }
@@ -380,6 +493,7 @@ result<offset> Log::advance_log_start_offset(offset o) {
   }
   SHOAL_TRY(delete_segments_locked(doomed));
   SHOAL_TRY(epochs_->truncate_from_start(o));
+  SHOAL_TRY(ProducerStateManager::delete_snapshots_before(opts_.env, dir_, o));
   log().info("{} log start offset advanced to {}", name_, o);
   return o;
 }
@@ -429,6 +543,7 @@ result<int> Log::delete_old_segments() {
   }
   if (first > log_start_offset()) log_start_.store(first(), std::memory_order_release);
   SHOAL_TRY(epochs_->truncate_from_start(log_start_offset()));
+  SHOAL_TRY(ProducerStateManager::delete_snapshots_before(opts_.env, dir_, first));
   cleaner_checkpoint_ = std::max(cleaner_checkpoint_, log_start_offset());
   log().info("{} deleted {} segment(s) ({}); log start offset now {}", name_, doomed.size(), why,
              log_start_offset());
@@ -492,6 +607,10 @@ status Log::close() {
   }
   if (auto seg = active_segment()) seg->on_become_inactive();
   SHOAL_TRY(flush_locked(log_end_offset()));
+  if (auto st = producers_.take_snapshot(opts_.env, dir_, opts_.clock()); !st) {
+    // Not fatal: the next open replays the log from an older snapshot instead.
+    log().warn("{} cannot write a producer state snapshot: {}", name_, st.err().message);
+  }
   // The marker is written only after everything above succeeded.
   auto st = write_file_atomically(opts_.env, dir_ / log_files::clean_shutdown_file, "");
   if (!st) return mark_offline(st.err());

@@ -26,6 +26,7 @@
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
 #include "storage/log_segment.h"
+#include "storage/producer_state.h"
 
 namespace shoal::storage {
 
@@ -47,6 +48,9 @@ struct LogAppendInfo {
   int32_t batches = 0;
   int32_t records = 0;
   int64_t bytes = 0;
+  // An idempotent producer's retry of a batch the log already has: nothing was appended and
+  // the offsets (and LogAppendTime) are those the batch got the first time.
+  bool duplicate = false;
 };
 
 // Whole batches read from the log (Kafka's FetchDataInfo).
@@ -79,7 +83,10 @@ class Log {
   // Errors: CORRUPT_MESSAGE (bad CRC, magic, lengths, malformed records), MESSAGE_TOO_LARGE
   // (a batch over max.message.bytes), RECORD_LIST_TOO_LARGE (over segment.bytes),
   // INVALID_RECORD (empty batch, keyless record on a compacted log, control batch),
-  // KAFKA_STORAGE_ERROR (I/O error; the log then refuses appends until reopened).
+  // KAFKA_STORAGE_ERROR (I/O error; the log then refuses appends until reopened), and for
+  // idempotent producers (producer_state.h) INVALID_PRODUCER_EPOCH,
+  // OUT_OF_ORDER_SEQUENCE_NUMBER, and DUPLICATE_SEQUENCE_NUMBER when one request mixes a
+  // retried batch with new ones. A retried batch alone is answered as `duplicate`.
   result<LogAppendInfo> append_as_leader(std::span<uint8_t> batches, leader_epoch epoch);
   // The same, for batches the caller hands over.
   result<LogAppendInfo> append_as_leader(bytes&& batches, leader_epoch epoch) {
@@ -140,6 +147,11 @@ class Log {
   const fs::path& dir() const { return dir_; }
   LogConfig config() const;
   void set_config(LogConfig c);
+  // An idempotent producer's state in this partition (nullopt: unknown producer).
+  std::optional<ProducerEntry> producer_state(int64_t producer_id) const;
+  // Writes the producer-state snapshot for the log end now (the log does it at every roll
+  // and at close; tests call it directly).
+  status take_producer_snapshot();
   // Set once an I/O error stopped appends.
   bool offline() const { return offline_.load(std::memory_order_acquire); }
 
@@ -163,6 +175,10 @@ class Log {
   // KAFKA_STORAGE_ERROR once closed or offline. REQUIRES: write_mu_ held.
   status check_writable_locked() const;
   SegmentOptions segment_options() const;
+  // Reloads the producer state: the newest snapshot at or below the log end, then the
+  // batches after it. REQUIRES: write_mu_ held, segments_mu_ not held.
+  status rebuild_producer_state_locked();
+  void update_producer_state_locked(bytes_view batches, const std::vector<BatchMeta>& meta);
 
   fs::path dir_;
   LogOptions opts_;
@@ -180,6 +196,7 @@ class Log {
   std::mutex cleaner_mu_;
 
   std::unique_ptr<LeaderEpochCache> epochs_;
+  ProducerStateManager producers_;  // guarded by write_mu_
   std::atomic<int64_t> log_start_{0};
   std::atomic<int64_t> log_end_{0};
   offset recovery_point_{0};

@@ -261,7 +261,12 @@ result<std::unique_ptr<Log>> LogLoader::load(const fs::path& dir, LogConfig conf
     }
   }
   SHOAL_TRY(lg->epochs_->truncate_from_end(log_end));
-  if (log_start > log_end) SHOAL_TRY(lg->truncate_fully_and_start_at(log_start));
+  if (log_start > log_end) {
+    SHOAL_TRY(lg->truncate_fully_and_start_at(log_start));
+  } else {
+    std::lock_guard lock(lg->write_mu_);
+    SHOAL_TRY(lg->rebuild_producer_state_locked());
+  }
   if (!existed && ordered.empty()) {
     log().info("{} created in {}", name, dir.string());
   } else {

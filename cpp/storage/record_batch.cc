@@ -72,6 +72,14 @@ void set_crc(std::span<uint8_t> batch) {
   store_be<uint32_t>(batch.data() + bf::crc_pos, c);
 }
 
+void set_producer(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,
+                  int32_t base_sequence) {
+  store_be<int64_t>(batch.data() + bf::producer_id_pos, producer_id);
+  store_be<int16_t>(batch.data() + bf::producer_epoch_pos, producer_epoch);
+  store_be<int32_t>(batch.data() + bf::base_sequence_pos, base_sequence);
+  set_crc(batch);
+}
+
 void set_log_append_time(std::span<uint8_t> batch, int64_t ts) {
   int16_t attrs = load_be<int16_t>(batch.data() + bf::attributes_pos);
   attrs = static_cast<int16_t>(attrs | bf::timestamp_type_bit);

@@ -87,6 +87,10 @@ void set_base_offset(std::span<uint8_t> batch, offset o);
 void set_partition_leader_epoch(std::span<uint8_t> batch, int32_t epoch);
 // Marks the batch LogAppendTime with `ts` as its max timestamp, and recomputes the CRC.
 void set_log_append_time(std::span<uint8_t> batch, int64_t ts);
+// Rewrites the idempotent-producer fields (an idempotent producer re-sequencing a built batch
+// after it reset its sequence numbers), and recomputes the CRC.
+void set_producer(std::span<uint8_t> batch, int64_t producer_id, int16_t producer_epoch,
+                  int32_t base_sequence);
 void set_crc(std::span<uint8_t> batch);
 
 // One header of a record. A null value has value.data() == nullptr and value_null == true.

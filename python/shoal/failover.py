@@ -81,7 +81,8 @@ class Workload:
     cluster: the shoal.Cluster (used for metadata and broker processes). The topic is created
     with `partitions`, `replication_factor` and min.insync.replicas unless create=False.
     rate: records per second. producer_config: extra producer settings (acks=all, linger.ms=0
-    unless given).
+    and enable.idempotence=true unless given: the Java client's default since Kafka 3.0, so a
+    retry across a failover never writes a record twice).
     """
 
     def __init__(
@@ -114,9 +115,10 @@ class Workload:
             )
             fs[topic].result(30)
             admin.close()
-        pconf: dict[str, Any] = {"acks": "all", "linger.ms": 0}
+        pconf: dict[str, Any] = {"acks": "all", "linger.ms": 0, "enable.idempotence": True}
         pconf.update(producer_config or {})
         pconf.update(self.conf)
+        self.idempotent = str(pconf["enable.idempotence"]).lower() in ("true", "1")
         self._producer = _core.Producer(pconf)
         self._lock = threading.Lock()
         self._acks: list[_Ack] = []

@@ -39,6 +39,9 @@ def finish(w: Workload, name: str) -> Report:
     assert report.lost == 0, report
     assert report.conflicting == 0, report
     assert report.reordered == 0, report
+    # Idempotence (the workload's default): retries never write a record twice.
+    if w.idempotent:
+        assert report.duplicated == 0, report
     return report
 
 
@@ -76,6 +79,25 @@ def test_killing_the_leader_twice_loses_nothing(cluster3: shoal.Cluster) -> None
         wait_full_isr(c)
         w.wait_for_acks(300)
     finish(w, "kill leader twice")
+
+
+def test_idempotence_rides_lost_responses_and_a_leader_kill(cluster3: shoal.Cluster) -> None:
+    # Every 5th produce response is lost after the leader acted on it, and the leader of
+    # partition 0 dies mid-stream: the retries go to the same leader or to its successor, which
+    # has the batches from replication and answers them with their first offsets.
+    c = cluster3
+    lossy = {"test.lose.produce.responses": 5, "retry.backoff.ms": 1}
+    with Workload(c, TOPIC, producer_config=lossy) as w:
+        w.wait_for_acks(1000)
+        first = c.leader(TOPIC, 0)
+        c.kill(first)
+        wait_new_leader(c, 0, first)
+        w.wait_for_acks(1000, partition=0)
+        c.restart(first)
+        wait_full_isr(c)
+        w.wait_for_acks(500)
+    report = finish(w, "idempotence, lost responses, leader killed")
+    assert report.failed == {}
 
 
 def test_a_clean_stop_hands_leadership_over_and_the_preferred_leader_returns() -> None:

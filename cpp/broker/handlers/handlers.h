@@ -17,6 +17,7 @@ void handle_create_topics(BrokerServices& s, RequestContext& ctx, protocol::byte
 void handle_delete_topics(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_alter_partition(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_controlled_shutdown(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_init_producer_id(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 
 // Decodes the request header and calls the API's handler; answers undecodable or unknown
 // requests with an ErrorResponse (INVALID_REQUEST, UNSUPPORTED_VERSION).

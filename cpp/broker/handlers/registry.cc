@@ -24,6 +24,7 @@ constexpr route routes[] = {
     {protocol::api_key::delete_topics, handle_delete_topics},
     {protocol::api_key::alter_partition, handle_alter_partition},
     {protocol::api_key::controlled_shutdown, handle_controlled_shutdown},
+    {protocol::api_key::init_producer_id, handle_init_producer_id},
 };
 
 }  // namespace

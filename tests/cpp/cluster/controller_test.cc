@@ -361,6 +361,54 @@ TEST_F(ControllerTest, CreationSurvivesAControllerChangeWithSameIdsAssignmentsAn
   EXPECT_EQ(c_->image()->topics.size(), created.size() + 1);
 }
 
+TEST_F(ControllerTest, ProducerIdsAreNeverHandedOutTwiceAcrossControllers) {
+  std::set<int64_t> seen;
+  auto take = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      auto got = c_->init_producer_id(-1, -1);
+      ASSERT_TRUE(got) << got.err().to_string();
+      EXPECT_EQ(got->second, 0);
+      EXPECT_TRUE(seen.insert(got->first).second) << "producer id " << got->first << " twice";
+    }
+  };
+  // More than one block: the second is journaled when the first runs out.
+  take(static_cast<int>(Controller::producer_id_block_size) + 5);
+  EXPECT_EQ(c_->image()->next_producer_id, 2 * Controller::producer_id_block_size);
+  // A new controller (the rest of the old one's block is abandoned) and then a fresh controller
+  // object over the same journal, as after a full restart.
+  fail_over_to(2);
+  take(3);
+  fail_over_to(1);
+  take(3);
+  EXPECT_GE(*seen.begin(), 0);
+  EXPECT_EQ(c_->image()->next_producer_id, 4 * Controller::producer_id_block_size);
+}
+
+TEST_F(ControllerTest, InitProducerIdWithACurrentIdBumpsItsEpoch) {
+  auto first = c_->init_producer_id(-1, -1);
+  ASSERT_TRUE(first);
+  auto bumped = c_->init_producer_id(first->first, 4);
+  ASSERT_TRUE(bumped);
+  EXPECT_EQ(bumped->first, first->first);
+  EXPECT_EQ(bumped->second, 5);
+  // The last epoch is spent: a fresh id instead.
+  auto fresh = c_->init_producer_id(first->first, INT16_MAX);
+  ASSERT_TRUE(fresh);
+  EXPECT_NE(fresh->first, first->first);
+  EXPECT_EQ(fresh->second, 0);
+  // An id never handed out is not bumped but replaced.
+  auto unknown = c_->init_producer_id(1'000'000'000, 3);
+  ASSERT_TRUE(unknown);
+  EXPECT_NE(unknown->first, 1'000'000'000);
+}
+
+TEST_F(ControllerTest, StandbyControllerDoesNotHandOutProducerIds) {
+  auto standby = controller(2);
+  standby->tick();
+  ASSERT_FALSE(standby->active());
+  EXPECT_EQ(standby->init_producer_id(-1, -1).code(), errc::not_controller);
+}
+
 TEST_F(ControllerTest, DeleteThenRecreateTheSameNameGivesANewTopicId) {
   std::set<int64_t> ids;
   for (int round = 0; round < 5; ++round) {

@@ -289,6 +289,25 @@ std::vector<ErrorResponse> samples() {
           ErrorResponse{.error = static_cast<errc>(-32768), .error_message = ""}};
 }
 
+template <>
+std::vector<InitProducerIdRequest> samples() {
+  InitProducerIdRequest bump;
+  bump.producer_id = 4000;
+  bump.producer_epoch = 7;
+  return {InitProducerIdRequest{}, bump};
+}
+
+template <>
+std::vector<InitProducerIdResponse> samples() {
+  InitProducerIdResponse ok;
+  ok.producer_id = 1000;
+  ok.producer_epoch = 0;
+  InitProducerIdResponse refused;
+  refused.error = errc::not_controller;
+  refused.error_message = "broker 2 is not the controller";
+  return {ok, refused};
+}
+
 // ---- typed tests over every message ----
 
 template <typename T>
@@ -298,7 +317,8 @@ using MessageTypes =
     ::testing::Types<ProduceRequest, ProduceResponse, FetchRequest, FetchResponse,
                      ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
                      CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest,
-                     DeleteTopicsResponse, ApiVersionsRequest, ApiVersionsResponse, ErrorResponse>;
+                     DeleteTopicsResponse, ApiVersionsRequest, ApiVersionsResponse, ErrorResponse,
+                     InitProducerIdRequest, InitProducerIdResponse>;
 
 struct MessageName {
   template <typename T>
