@@ -221,7 +221,8 @@ status Log::rebuild_producer_state_locked() {
   for (const auto& s : segs) {
     SHOAL_TRY(s->for_each_batch([&](bytes_view batch) -> status {
       RecordBatchView v(batch);
-      if (v.base_offset() < from || v.base_offset() >= end) return {};
+      // The batch holding `from` counts: DeleteRecords may start the log inside a batch.
+      if (v.last_offset() < from || v.base_offset() >= end) return {};
       ++replayed;
       if (v.producer_id() >= 0) {
         producers_.update(

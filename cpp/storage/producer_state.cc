@@ -58,6 +58,20 @@ result<std::vector<std::optional<ProducerBatch>>> ProducerStateManager::check(
     const ProducerBatchKey& b = batches[i];
     if (b.producer_id < 0) continue;
     int32_t last = b.last_seq();
+    auto it = producers_.find(b.producer_id);
+    // A retry of a batch the log has (several batches of a retried request included).
+    if (it != producers_.end() && b.epoch == it->second.epoch) {
+      for (const auto& kept : it->second.batches) {
+        if (kept.first_seq == b.first_seq && kept.last_seq == last) {
+          out[i] = kept;
+          break;
+        }
+      }
+      if (out[i]) {
+        pending[b.producer_id] = {b.epoch, last};
+        continue;
+      }
+    }
     auto pend = pending.find(b.producer_id);
     if (pend != pending.end()) {
       if (b.epoch != pend->second.first || b.first_seq != sequence_add(pend->second.second, 1)) {
@@ -69,7 +83,6 @@ result<std::vector<std::optional<ProducerBatch>>> ProducerStateManager::check(
       pend->second.second = last;
       continue;
     }
-    auto it = producers_.find(b.producer_id);
     if (it == producers_.end()) {
       pending[b.producer_id] = {b.epoch, last};  // unknown producer: any sequence (KIP-360)
       continue;
@@ -87,16 +100,6 @@ result<std::vector<std::optional<ProducerBatch>>> ProducerStateManager::check(
                           b.epoch, b.first_seq);
       }
     } else {
-      for (const auto& kept : e.batches) {
-        if (kept.first_seq == b.first_seq && kept.last_seq == last) {
-          out[i] = kept;
-          break;
-        }
-      }
-      if (out[i]) {
-        pending[b.producer_id] = {b.epoch, last};
-        continue;
-      }
       if (!e.batches.empty() && b.first_seq != sequence_add(e.batches.back().last_seq, 1)) {
         return make_error(errc::out_of_order_sequence_number,
                           "producer {} epoch {}: expected sequence {}, got {}", b.producer_id,
