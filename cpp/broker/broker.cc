@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "broker/handlers/handlers.h"
 #include "common/clock.h"
@@ -79,6 +80,16 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
   SHOAL_ASSIGN_OR_RETURN(b->client_, client::ClusterClient::connect(cc));
   b->fetchers_ = std::make_unique<ReplicaFetcherManager>(b->config_, b->client_);
 
+  b->offsets_store_ =
+      std::make_unique<OffsetsStore>(*b->partitions_, b->delayed_, c.offsets_commit_timeout_ms);
+  group::CoordinatorOptions gopts;
+  gopts.offsets_partitions = c.offsets_topic_num_partitions;
+  gopts.timeouts.initial_rebalance_delay_ms = c.group_initial_rebalance_delay_ms;
+  gopts.timeouts.min_session_timeout_ms = c.group_min_session_timeout_ms;
+  gopts.timeouts.max_session_timeout_ms = c.group_max_session_timeout_ms;
+  gopts.timeouts.max_size = c.group_max_size;
+  b->groups_ = std::make_unique<group::GroupCoordinator>(gopts, b->offsets_store_.get());
+
   Broker* raw = b.get();
   b->services_ = std::unique_ptr<BrokerServices>(new BrokerServices{
       b->config_, *b->controller_, *b->partitions_, b->delayed_, [raw] { return raw->view(); },
@@ -87,6 +98,24 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
         if (id < 0) return;
         protocol::CreateTopicsRequest req;
         req.topics.push_back({topic, -1, -1, {}, {}});
+        (void)raw->client_->send<protocol::CreateTopicsRequest, protocol::CreateTopicsResponse>(
+            id, req, 5'000, [](result<protocol::CreateTopicsResponse>) {});
+      },
+      *b->groups_,
+      [raw] {
+        int32_t id = raw->region_->controller().id;
+        if (id < 0) return;
+        const BrokerConfig& c = raw->config_;
+        auto v = raw->view();
+        int16_t live = static_cast<int16_t>(std::max<size_t>(v->published.live_brokers.size(), 1));
+        protocol::CreateTopicsRequest req;
+        req.topics.push_back({std::string(group::offsets_topic),
+                              c.offsets_topic_num_partitions,
+                              std::min(c.offsets_topic_replication_factor, live),
+                              {},
+                              {{"cleanup.policy", "compact"},
+                               {"segment.bytes", "104857600"},
+                               {"compression.type", "producer"}}});
         (void)raw->client_->send<protocol::CreateTopicsRequest, protocol::CreateTopicsResponse>(
             id, req, 5'000, [](result<protocol::CreateTopicsResponse>) {});
       }});
@@ -135,6 +164,32 @@ void Broker::poll_image() {
   }
   // Leaderships may have moved: waiting produces and fetches answer now.
   delayed_.wake_all();
+  sync_group_coordinator();
+}
+
+void Broker::sync_group_coordinator() {
+  std::set<int32_t> owned = groups_->owned_partitions();
+  std::set<int32_t> leading;
+  for (int32_t p = 0; p < config_.offsets_topic_num_partitions; ++p) {
+    auto part = partitions_->get(std::string(group::offsets_topic), p);
+    if (part && part->is_leader()) leading.insert(p);
+  }
+  for (int32_t p : owned) {
+    if (!leading.count(p)) groups_->unload(p);
+  }
+  for (int32_t p : leading) {
+    if (owned.count(p)) continue;
+    auto part = partitions_->get(std::string(group::offsets_topic), p);
+    groups_->begin_loading(p);
+    auto records = OffsetsStore::read_all(*part);
+    if (!records) {
+      // The partition stays "loading" (clients retry) until a later image retries the load.
+      log().error("{}: cannot load the consumer groups: {}", part->name(), records.err().message);
+      groups_->unload(p);
+      continue;
+    }
+    groups_->finish_loading(p, *records, monotonic_ms());
+  }
 }
 
 void Broker::controller_loop() {
@@ -323,6 +378,7 @@ int Broker::run() {
         int64_t now = ipc::monotonic_ms();
         poll_image();
         delayed_.expire(now);
+        groups_->tick(monotonic_ms());
         if (now - last_beat >= 50) {
           region_->heartbeat();
           last_beat = now;

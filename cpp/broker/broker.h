@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "broker/broker_config.h"
+#include "broker/offsets_store.h"
 #include "broker/partition_manager.h"
 #include "broker/purgatory.h"
 #include "broker/replica_fetcher.h"
@@ -42,6 +43,9 @@ class Broker {
   void maintenance_loop();
   void controller_loop();
   void poll_image();
+  // Loads or unloads consumer groups as this broker's leaderships of __consumer_offsets
+  // partitions change.
+  void sync_group_coordinator();
   void propose_isr_changes(int64_t now);
   void recover_offline_partitions(int64_t now);
   void controlled_shutdown();
@@ -57,6 +61,8 @@ class Broker {
   Purgatory delayed_;
   std::unique_ptr<ipc::Server> server_;
   std::unique_ptr<BrokerServices> services_;
+  std::unique_ptr<OffsetsStore> offsets_store_;
+  std::unique_ptr<group::GroupCoordinator> groups_;
 
   mutable std::mutex view_mu_;
   std::shared_ptr<const ClusterView> view_;

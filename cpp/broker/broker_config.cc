@@ -137,6 +137,26 @@ const std::vector<entry>& table() {
     add("controlled.shutdown.enable", "boolean", "true",
         "on SIGTERM, hand leaderships to other in-sync replicas before stopping",
         bool_field(&BrokerConfig::controlled_shutdown_enable));
+    add("offsets.topic.num.partitions", "int", "10",
+        "partitions of __consumer_offsets (Kafka's default is 50), fixed once it exists",
+        int_field(&BrokerConfig::offsets_topic_num_partitions, 1, 1000));
+    add("offsets.topic.replication.factor", "short", "3",
+        "replication factor of __consumer_offsets (at most the brokers alive when created)",
+        int_field(&BrokerConfig::offsets_topic_replication_factor, 1, 32767));
+    add("offsets.commit.timeout.ms", "long", "5000",
+        "how long an offset commit waits for every in-sync replica",
+        long_field(&BrokerConfig::offsets_commit_timeout_ms, 1));
+    add("group.min.session.timeout.ms", "int", "6000",
+        "the smallest session.timeout.ms a consumer may ask for",
+        int_field(&BrokerConfig::group_min_session_timeout_ms, 1, INT32_MAX));
+    add("group.max.session.timeout.ms", "int", "1800000",
+        "the largest session.timeout.ms a consumer may ask for",
+        int_field(&BrokerConfig::group_max_session_timeout_ms, 1, INT32_MAX));
+    add("group.initial.rebalance.delay.ms", "int", "0",
+        "how long a new group's first rebalance waits for more members (Kafka: 3000)",
+        long_field(&BrokerConfig::group_initial_rebalance_delay_ms, 0));
+    add("group.max.size", "int", "2147483647", "the most members a group may have",
+        int_field(&BrokerConfig::group_max_size, 1, INT32_MAX));
     syn("log.segment.bytes", "segment.bytes", "1073741824", "default segment.bytes");
     syn("log.roll.ms", "segment.ms", "", "default segment.ms (overrides log.roll.hours)");
     syn("log.roll.hours", "segment.ms", "168", "default segment.ms in hours", 3'600'000);
@@ -280,6 +300,13 @@ std::map<std::string, std::string> BrokerConfig::to_properties() const {
   m["leader.imbalance.check.interval.seconds"] =
       std::to_string(leader_imbalance_check_interval_seconds);
   m["controlled.shutdown.enable"] = controlled_shutdown_enable ? "true" : "false";
+  m["offsets.topic.num.partitions"] = std::to_string(offsets_topic_num_partitions);
+  m["offsets.topic.replication.factor"] = std::to_string(offsets_topic_replication_factor);
+  m["offsets.commit.timeout.ms"] = std::to_string(offsets_commit_timeout_ms);
+  m["group.min.session.timeout.ms"] = std::to_string(group_min_session_timeout_ms);
+  m["group.max.session.timeout.ms"] = std::to_string(group_max_session_timeout_ms);
+  m["group.initial.rebalance.delay.ms"] = std::to_string(group_initial_rebalance_delay_ms);
+  m["group.max.size"] = std::to_string(group_max_size);
   for (const auto& e : table()) {
     if (e.def.topic_synonym.empty()) continue;
     std::string v = topic_defaults.get(e.def.topic_synonym);

@@ -47,6 +47,15 @@ struct BrokerConfig {
   int64_t leader_imbalance_check_interval_seconds = 300;  // leader.imbalance.check.interval.seconds
   bool controlled_shutdown_enable = true;                 // controlled.shutdown.enable
 
+  // Consumer groups (docs/consumer-groups.md).
+  int32_t offsets_topic_num_partitions = 10;         // offsets.topic.num.partitions
+  int16_t offsets_topic_replication_factor = 3;      // offsets.topic.replication.factor
+  int64_t offsets_commit_timeout_ms = 5'000;         // offsets.commit.timeout.ms
+  int32_t group_min_session_timeout_ms = 6'000;      // group.min.session.timeout.ms
+  int32_t group_max_session_timeout_ms = 1'800'000;  // group.max.session.timeout.ms
+  int64_t group_initial_rebalance_delay_ms = 0;      // group.initial.rebalance.delay.ms
+  int32_t group_max_size = INT32_MAX;                // group.max.size
+
   // Defaults of every topic-level setting (from log.segment.bytes, log.retention.ms, ...).
   cluster::TopicConfig topic_defaults;
 

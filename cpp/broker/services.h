@@ -9,6 +9,7 @@
 #include "broker/partition_manager.h"
 #include "broker/purgatory.h"
 #include "cluster/controller.h"
+#include "group/coordinator.h"
 
 namespace shoal::broker {
 
@@ -27,6 +28,10 @@ struct BrokerServices {
   // Asks the controller (wherever it is) to create a topic with the broker's defaults; the
   // answer is not awaited (Metadata requests auto-create this way, as Kafka's brokers do).
   std::function<void(const std::string& topic)> request_topic_creation;
+  // The consumer groups this broker coordinates.
+  group::GroupCoordinator& groups;
+  // Asks the controller to create __consumer_offsets (FindCoordinator does, as in Kafka).
+  std::function<void()> request_offsets_topic;
 };
 
 }  // namespace shoal::broker
