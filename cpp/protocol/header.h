@@ -47,6 +47,7 @@ namespace shoal::protocol {
   X(delete_groups, 42, "DeleteGroups")                        \
   X(elect_leaders, 43, "ElectLeaders")                        \
   X(incremental_alter_configs, 44, "IncrementalAlterConfigs") \
+  X(offset_delete, 47, "OffsetDelete")                        \
   X(alter_partition, 56, "AlterPartition")                    \
   X(broker_heartbeat, 63, "BrokerHeartbeat")
 

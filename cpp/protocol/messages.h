@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -809,6 +810,736 @@ struct ControlledShutdownResponse {
   }
   friend bool operator==(const ControlledShutdownResponse&,
                          const ControlledShutdownResponse&) = default;
+};
+
+// --- Consumer groups (Kafka's classic group protocol), served by a group's coordinator ---
+//
+// Every request naming a group goes to the broker that coordinates it (FindCoordinator; see
+// docs/consumer-groups.md); any other broker answers NOT_COORDINATOR, and a coordinator still
+// loading the group's partition answers COORDINATOR_LOAD_IN_PROGRESS. `member_id` is "" until
+// the coordinator has given the member one; `group_instance_id` is null except for static
+// members (KIP-345). The coordinator stores and forwards the metadata and assignment bytes;
+// their format is the embedded protocol's (Kafka's ConsumerProtocol for protocol_type
+// "consumer").
+
+// ---- OffsetCommit (8) ----
+
+struct OffsetCommitRequest {
+  static constexpr api_key api = api_key::offset_commit;
+  static constexpr std::string_view name = "OffsetCommitRequest";
+
+  struct Partition {
+    partition_id partition_index;
+    shoal::offset committed_offset{-1};  // the next offset the group will consume
+    shoal::leader_epoch committed_leader_epoch = no_leader_epoch;  // of the last consumed record
+    std::optional<std::string> committed_metadata;  // the client's, kept with the offset
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(committed_offset);
+      v(committed_leader_epoch);
+      v(committed_metadata);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  std::string group_id;
+  // The generation the member belongs to; -1 with member_id "" for a commit from outside the
+  // group (a standalone consumer or an admin client), which only an empty group accepts.
+  int32_t generation_id_or_member_epoch = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<Topic> topics;
+
+  template <typename V>
+  void visit(V& v) {
+    v(group_id);
+    v(generation_id_or_member_epoch);
+    v(member_id);
+    v(group_instance_id);
+    v(topics);
+  }
+  friend bool operator==(const OffsetCommitRequest&, const OffsetCommitRequest&) = default;
+};
+
+struct OffsetCommitResponse {
+  static constexpr api_key api = api_key::offset_commit;
+  static constexpr std::string_view name = "OffsetCommitResponse";
+
+  struct Partition {
+    partition_id partition_index;
+    errc error = errc::none;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(error);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Topic> topics;  // group-wide errors are repeated on every partition, as in Kafka
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(topics);
+  }
+  friend bool operator==(const OffsetCommitResponse&, const OffsetCommitResponse&) = default;
+};
+
+// ---- OffsetFetch (9) ----
+
+struct OffsetFetchRequest {
+  static constexpr api_key api = api_key::offset_fetch;
+  static constexpr std::string_view name = "OffsetFetchRequest";
+
+  struct Topic {
+    std::string name;
+    std::vector<partition_id> partition_indexes;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partition_indexes);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  std::string group_id;
+  std::optional<std::vector<Topic>> topics;  // null: every partition the group committed
+  // Answer UNSTABLE_OFFSET_COMMIT for a partition with a commit still being written instead of
+  // its last stored offset.
+  bool require_stable = false;
+
+  template <typename V>
+  void visit(V& v) {
+    v(group_id);
+    v(topics);
+    v(require_stable);
+  }
+  friend bool operator==(const OffsetFetchRequest&, const OffsetFetchRequest&) = default;
+};
+
+struct OffsetFetchResponse {
+  static constexpr api_key api = api_key::offset_fetch;
+  static constexpr std::string_view name = "OffsetFetchResponse";
+
+  struct Partition {
+    partition_id partition_index;
+    shoal::offset committed_offset{-1};  // -1: nothing committed
+    shoal::leader_epoch committed_leader_epoch = no_leader_epoch;
+    std::optional<std::string> metadata;
+    errc error = errc::none;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(committed_offset);
+      v(committed_leader_epoch);
+      v(metadata);
+      v(error);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Topic> topics;
+  errc error = errc::none;  // the group's error (NOT_COORDINATOR, ...); then `topics` is empty
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(topics);
+    v(error);
+  }
+  friend bool operator==(const OffsetFetchResponse&, const OffsetFetchResponse&) = default;
+};
+
+// ---- FindCoordinator (10) ----
+
+// What FindCoordinatorRequest::key names (Kafka's CoordinatorType).
+enum class coordinator_type : int8_t { group = 0, transaction = 1 };
+
+// Any broker answers. A group's coordinator is the leader of the group's partition of
+// __consumer_offsets. Shoal has no transactions, so a transaction key has no coordinator.
+struct FindCoordinatorRequest {
+  static constexpr api_key api = api_key::find_coordinator;
+  static constexpr std::string_view name = "FindCoordinatorRequest";
+
+  std::string key;  // the group id (or the transactional id)
+  coordinator_type key_type = coordinator_type::group;
+
+  template <typename V>
+  void visit(V& v) {
+    v(key);
+    v(key_type);
+  }
+  friend bool operator==(const FindCoordinatorRequest&, const FindCoordinatorRequest&) = default;
+};
+
+struct FindCoordinatorResponse {
+  static constexpr api_key api = api_key::find_coordinator;
+  static constexpr std::string_view name = "FindCoordinatorResponse";
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;
+  std::optional<std::string> error_message;
+  // The coordinator; -1, "" and -1 with an error (COORDINATOR_NOT_AVAILABLE while the
+  // partition has no leader).
+  shoal::node_id node_id{-1};
+  std::string host;
+  int32_t port = -1;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+    v(error_message);
+    v(node_id);
+    v(host);
+    v(port);
+  }
+  friend bool operator==(const FindCoordinatorResponse&, const FindCoordinatorResponse&) = default;
+};
+
+// ---- JoinGroup (11) ----
+
+// A member (re)joins. A new member sends member_id "" and is answered MEMBER_ID_REQUIRED with
+// its id in member_id, then joins again with it (KIP-394). The response waits until the
+// rebalance completes; only the leader's lists the members.
+struct JoinGroupRequest {
+  static constexpr api_key api = api_key::join_group;
+  static constexpr std::string_view name = "JoinGroupRequest";
+
+  struct Protocol {
+    std::string name;  // an assignor ("range", "cooperative-sticky", ...)
+    bytes metadata;    // the member's subscription, as that protocol encodes it
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(metadata);
+    }
+    friend bool operator==(const Protocol&, const Protocol&) = default;
+  };
+
+  std::string group_id;
+  int32_t session_timeout_ms = 45000;     // the consumer's session.timeout.ms default
+  int32_t rebalance_timeout_ms = 300000;  // the consumer's max.poll.interval.ms default
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::string protocol_type;          // "consumer" for consumers; every member must agree
+  std::vector<Protocol> protocols;    // the member's choices, most preferred first
+  std::optional<std::string> reason;  // why the member (re)joins, for the coordinator's log
+
+  template <typename V>
+  void visit(V& v) {
+    v(group_id);
+    v(session_timeout_ms);
+    v(rebalance_timeout_ms);
+    v(member_id);
+    v(group_instance_id);
+    v(protocol_type);
+    v(protocols);
+    v(reason);
+  }
+  friend bool operator==(const JoinGroupRequest&, const JoinGroupRequest&) = default;
+};
+
+struct JoinGroupResponse {
+  static constexpr api_key api = api_key::join_group;
+  static constexpr std::string_view name = "JoinGroupResponse";
+
+  struct Member {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    bytes metadata;  // the member's metadata for the chosen protocol
+
+    template <typename V>
+    void visit(V& v) {
+      v(member_id);
+      v(group_instance_id);
+      v(metadata);
+    }
+    friend bool operator==(const Member&, const Member&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;
+  int32_t generation_id = -1;
+  std::optional<std::string> protocol_type;
+  std::optional<std::string> protocol_name;  // the protocol chosen for this generation
+  std::string leader;                        // the leader's member id
+  // The leader must not compute an assignment: a static leader rejoined and the coordinator
+  // kept the current one (KIP-814).
+  bool skip_assignment = false;
+  std::string member_id;        // the receiver's own id
+  std::vector<Member> members;  // the leader's response only; empty for the others
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+    v(generation_id);
+    v(protocol_type);
+    v(protocol_name);
+    v(leader);
+    v(skip_assignment);
+    v(member_id);
+    v(members);
+  }
+  friend bool operator==(const JoinGroupResponse&, const JoinGroupResponse&) = default;
+};
+
+// ---- Heartbeat (12) ----
+
+struct HeartbeatRequest {
+  static constexpr api_key api = api_key::heartbeat;
+  static constexpr std::string_view name = "HeartbeatRequest";
+
+  std::string group_id;
+  int32_t generation_id = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+
+  template <typename V>
+  void visit(V& v) {
+    v(group_id);
+    v(generation_id);
+    v(member_id);
+    v(group_instance_id);
+  }
+  friend bool operator==(const HeartbeatRequest&, const HeartbeatRequest&) = default;
+};
+
+struct HeartbeatResponse {
+  static constexpr api_key api = api_key::heartbeat;
+  static constexpr std::string_view name = "HeartbeatResponse";
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;  // REBALANCE_IN_PROGRESS: rejoin
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+  }
+  friend bool operator==(const HeartbeatResponse&, const HeartbeatResponse&) = default;
+};
+
+// ---- LeaveGroup (13) ----
+
+struct LeaveGroupRequest {
+  static constexpr api_key api = api_key::leave_group;
+  static constexpr std::string_view name = "LeaveGroupRequest";
+
+  struct Member {
+    std::string member_id;  // "" with a group_instance_id: that static member, whatever its id
+    std::optional<std::string> group_instance_id;
+    std::optional<std::string> reason;  // why it leaves, for the coordinator's log
+
+    template <typename V>
+    void visit(V& v) {
+      v(member_id);
+      v(group_instance_id);
+      v(reason);
+    }
+    friend bool operator==(const Member&, const Member&) = default;
+  };
+
+  std::string group_id;
+  std::vector<Member> members;  // a consumer sends itself; an admin client may send several
+
+  template <typename V>
+  void visit(V& v) {
+    v(group_id);
+    v(members);
+  }
+  friend bool operator==(const LeaveGroupRequest&, const LeaveGroupRequest&) = default;
+};
+
+struct LeaveGroupResponse {
+  static constexpr api_key api = api_key::leave_group;
+  static constexpr std::string_view name = "LeaveGroupResponse";
+
+  struct Member {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    errc error = errc::none;
+
+    template <typename V>
+    void visit(V& v) {
+      v(member_id);
+      v(group_instance_id);
+      v(error);
+    }
+    friend bool operator==(const Member&, const Member&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;  // the request's error; members carry their own
+  std::vector<Member> members;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+    v(members);
+  }
+  friend bool operator==(const LeaveGroupResponse&, const LeaveGroupResponse&) = default;
+};
+
+// ---- SyncGroup (14) ----
+
+// Every member sends one after JoinGroup; the leader's carries the assignment of every member.
+// Each response waits for the leader's and gives the member its own assignment.
+struct SyncGroupRequest {
+  static constexpr api_key api = api_key::sync_group;
+  static constexpr std::string_view name = "SyncGroupRequest";
+
+  struct Assignment {
+    std::string member_id;
+    bytes assignment;  // as the chosen protocol encodes it
+
+    template <typename V>
+    void visit(V& v) {
+      v(member_id);
+      v(assignment);
+    }
+    friend bool operator==(const Assignment&, const Assignment&) = default;
+  };
+
+  std::string group_id;
+  int32_t generation_id = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  // From the JoinGroupResponse; when not null, the coordinator answers
+  // INCONSISTENT_GROUP_PROTOCOL if they differ from the group's (KIP-559).
+  std::optional<std::string> protocol_type;
+  std::optional<std::string> protocol_name;
+  std::vector<Assignment> assignments;  // the leader's request only; empty for the others
+
+  template <typename V>
+  void visit(V& v) {
+    v(group_id);
+    v(generation_id);
+    v(member_id);
+    v(group_instance_id);
+    v(protocol_type);
+    v(protocol_name);
+    v(assignments);
+  }
+  friend bool operator==(const SyncGroupRequest&, const SyncGroupRequest&) = default;
+};
+
+struct SyncGroupResponse {
+  static constexpr api_key api = api_key::sync_group;
+  static constexpr std::string_view name = "SyncGroupResponse";
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;
+  std::optional<std::string> protocol_type;
+  std::optional<std::string> protocol_name;
+  bytes assignment;  // the receiver's own; empty on error
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+    v(protocol_type);
+    v(protocol_name);
+    v(assignment);
+  }
+  friend bool operator==(const SyncGroupResponse&, const SyncGroupResponse&) = default;
+};
+
+// ---- DescribeGroups (15) ----
+
+struct DescribeGroupsRequest {
+  static constexpr api_key api = api_key::describe_groups;
+  static constexpr std::string_view name = "DescribeGroupsRequest";
+
+  std::vector<std::string> groups;  // group ids
+  bool include_authorized_operations = false;
+
+  template <typename V>
+  void visit(V& v) {
+    v(groups);
+    v(include_authorized_operations);
+  }
+  friend bool operator==(const DescribeGroupsRequest&, const DescribeGroupsRequest&) = default;
+};
+
+struct DescribeGroupsResponse {
+  static constexpr api_key api = api_key::describe_groups;
+  static constexpr std::string_view name = "DescribeGroupsResponse";
+
+  // Group::authorized_operations when they were not asked for (Kafka's INT32_MIN).
+  static constexpr int32_t authorized_operations_omitted = std::numeric_limits<int32_t>::min();
+
+  struct Member {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    std::string client_id;    // from the member's last JoinGroup
+    std::string client_host;  // likewise
+    bytes member_metadata;    // for the group's protocol; Stable groups only
+    bytes member_assignment;  // Stable groups only
+
+    template <typename V>
+    void visit(V& v) {
+      v(member_id);
+      v(group_instance_id);
+      v(client_id);
+      v(client_host);
+      v(member_metadata);
+      v(member_assignment);
+    }
+    friend bool operator==(const Member&, const Member&) = default;
+  };
+  struct Group {
+    errc error = errc::none;
+    std::optional<std::string> error_message;
+    std::string group_id;
+    std::string group_state;    // "Empty", "PreparingRebalance", "CompletingRebalance",
+                                // "Stable" or "Dead" (also for an unknown group)
+    std::string protocol_type;  // "" when the group has none
+    std::string protocol_data;  // the chosen protocol's name; Stable groups only
+    std::vector<Member> members;
+    int32_t authorized_operations = authorized_operations_omitted;  // a bit per AclOperation
+
+    template <typename V>
+    void visit(V& v) {
+      v(error);
+      v(error_message);
+      v(group_id);
+      v(group_state);
+      v(protocol_type);
+      v(protocol_data);
+      v(members);
+      v(authorized_operations);
+    }
+    friend bool operator==(const Group&, const Group&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Group> groups;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(groups);
+  }
+  friend bool operator==(const DescribeGroupsResponse&, const DescribeGroupsResponse&) = default;
+};
+
+// ---- ListGroups (16) ----
+
+// Lists the groups of the receiving broker only; an admin client asks every broker.
+struct ListGroupsRequest {
+  static constexpr api_key api = api_key::list_groups;
+  static constexpr std::string_view name = "ListGroupsRequest";
+
+  std::vector<std::string> states_filter;  // group states ("Stable", ...); empty: any
+  std::vector<std::string> types_filter;   // group types ("classic", ...); empty: any
+
+  template <typename V>
+  void visit(V& v) {
+    v(states_filter);
+    v(types_filter);
+  }
+  friend bool operator==(const ListGroupsRequest&, const ListGroupsRequest&) = default;
+};
+
+struct ListGroupsResponse {
+  static constexpr api_key api = api_key::list_groups;
+  static constexpr std::string_view name = "ListGroupsResponse";
+
+  struct Group {
+    std::string group_id;
+    std::string protocol_type;
+    std::string group_state;
+    std::string group_type;  // "classic": the only kind of group here
+
+    template <typename V>
+    void visit(V& v) {
+      v(group_id);
+      v(protocol_type);
+      v(group_state);
+      v(group_type);
+    }
+    friend bool operator==(const Group&, const Group&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;
+  std::vector<Group> groups;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+    v(groups);
+  }
+  friend bool operator==(const ListGroupsResponse&, const ListGroupsResponse&) = default;
+};
+
+// ---- DeleteGroups (42) ----
+
+// Deletes empty groups and their committed offsets (NON_EMPTY_GROUP otherwise).
+struct DeleteGroupsRequest {
+  static constexpr api_key api = api_key::delete_groups;
+  static constexpr std::string_view name = "DeleteGroupsRequest";
+
+  std::vector<std::string> groups_names;  // group ids (Kafka's name)
+
+  template <typename V>
+  void visit(V& v) {
+    v(groups_names);
+  }
+  friend bool operator==(const DeleteGroupsRequest&, const DeleteGroupsRequest&) = default;
+};
+
+struct DeleteGroupsResponse {
+  static constexpr api_key api = api_key::delete_groups;
+  static constexpr std::string_view name = "DeleteGroupsResponse";
+
+  struct Result {
+    std::string group_id;
+    errc error = errc::none;
+
+    template <typename V>
+    void visit(V& v) {
+      v(group_id);
+      v(error);
+    }
+    friend bool operator==(const Result&, const Result&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Result> results;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(results);
+  }
+  friend bool operator==(const DeleteGroupsResponse&, const DeleteGroupsResponse&) = default;
+};
+
+// ---- OffsetDelete (47) ----
+
+// Deletes a group's committed offsets of some partitions (KIP-496). Refused per partition with
+// GROUP_SUBSCRIBED_TO_TOPIC while a member of the group is subscribed to the topic.
+struct OffsetDeleteRequest {
+  static constexpr api_key api = api_key::offset_delete;
+  static constexpr std::string_view name = "OffsetDeleteRequest";
+
+  struct Partition {
+    partition_id partition_index;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  std::string group_id;
+  std::vector<Topic> topics;
+
+  template <typename V>
+  void visit(V& v) {
+    v(group_id);
+    v(topics);
+  }
+  friend bool operator==(const OffsetDeleteRequest&, const OffsetDeleteRequest&) = default;
+};
+
+struct OffsetDeleteResponse {
+  static constexpr api_key api = api_key::offset_delete;
+  static constexpr std::string_view name = "OffsetDeleteResponse";
+
+  struct Partition {
+    partition_id partition_index;
+    errc error = errc::none;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(error);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  errc error = errc::none;  // the group's error; then `topics` is empty
+  int32_t throttle_time_ms = 0;
+  std::vector<Topic> topics;
+
+  template <typename V>
+  void visit(V& v) {
+    v(error);
+    v(throttle_time_ms);
+    v(topics);
+  }
+  friend bool operator==(const OffsetDeleteResponse&, const OffsetDeleteResponse&) = default;
 };
 
 }  // namespace shoal::protocol

@@ -18,6 +18,16 @@ void handle_delete_topics(BrokerServices& s, RequestContext& ctx, protocol::byte
 void handle_alter_partition(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_controlled_shutdown(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_init_producer_id(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_find_coordinator(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_join_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_sync_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_heartbeat(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_leave_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_offset_commit(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_offset_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_describe_groups(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_list_groups(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_delete_groups(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 
 // Decodes the request header and calls the API's handler; answers undecodable or unknown
 // requests with an ErrorResponse (INVALID_REQUEST, UNSUPPORTED_VERSION).

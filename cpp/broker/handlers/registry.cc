@@ -25,6 +25,16 @@ constexpr route routes[] = {
     {protocol::api_key::alter_partition, handle_alter_partition},
     {protocol::api_key::controlled_shutdown, handle_controlled_shutdown},
     {protocol::api_key::init_producer_id, handle_init_producer_id},
+    {protocol::api_key::find_coordinator, handle_find_coordinator},
+    {protocol::api_key::join_group, handle_join_group},
+    {protocol::api_key::sync_group, handle_sync_group},
+    {protocol::api_key::heartbeat, handle_heartbeat},
+    {protocol::api_key::leave_group, handle_leave_group},
+    {protocol::api_key::offset_commit, handle_offset_commit},
+    {protocol::api_key::offset_fetch, handle_offset_fetch},
+    {protocol::api_key::describe_groups, handle_describe_groups},
+    {protocol::api_key::list_groups, handle_list_groups},
+    {protocol::api_key::delete_groups, handle_delete_groups},
 };
 
 }  // namespace

@@ -308,17 +308,354 @@ std::vector<InitProducerIdResponse> samples() {
   return {ok, refused};
 }
 
+// ---- consumer groups ----
+
+// A consumer's subscription or assignment as the embedded protocol would carry it: opaque
+// bytes here, with zero and 0xff bytes among them.
+bytes group_blob(size_t n, uint32_t seed) {
+  bytes b = pattern(n, seed);
+  if (n > 2) {
+    b[0] = 0x00;
+    b[1] = 0xff;
+  }
+  return b;
+}
+
+template <>
+std::vector<OffsetCommitRequest> samples() {
+  OffsetCommitRequest member;
+  member.group_id = "group-ü";
+  member.generation_id_or_member_epoch = i32_max;
+  member.member_id = "consumer-1-0123456789abcdef";
+  member.group_instance_id = "instance-🐟";
+  member.topics = {
+      {.name = unicode_topic,
+       .partitions = {{.partition_index = partition_id(0),
+                       .committed_offset = offset(i64_max),
+                       .committed_leader_epoch = leader_epoch(7),
+                       .committed_metadata = "checkpoint ✓"},
+                      {.partition_index = partition_id(i32_max),
+                       .committed_offset = offset(0),
+                       .committed_metadata = std::nullopt},
+                      {.partition_index = partition_id(2), .committed_metadata = ""}}},
+      {.name = "", .partitions = {}},
+  };
+  OffsetCommitRequest standalone{.group_id = "g",
+                                 .topics = {{.name = "t",
+                                             .partitions = {{.partition_index = partition_id(1),
+                                                             .committed_offset = offset(42)}}}}};
+  return {OffsetCommitRequest{}, member, standalone};
+}
+
+template <>
+std::vector<OffsetCommitResponse> samples() {
+  OffsetCommitResponse rich;
+  rich.throttle_time_ms = i32_max;
+  rich.topics = {
+      {.name = unicode_topic,
+       .partitions = {{.partition_index = partition_id(0), .error = errc::none},
+                      {.partition_index = partition_id(1),
+                       .error = errc::offset_metadata_too_large},
+                      {.partition_index = partition_id(-1), .error = static_cast<errc>(-32768)}}},
+      {.name = "empty", .partitions = {}}};
+  return {OffsetCommitResponse{}, rich};
+}
+
+template <>
+std::vector<OffsetFetchRequest> samples() {
+  OffsetFetchRequest some;
+  some.group_id = "group-ü";
+  some.topics = std::vector<OffsetFetchRequest::Topic>{
+      {.name = unicode_topic, .partition_indexes = {partition_id(0), partition_id(i32_max)}},
+      {.name = "", .partition_indexes = {}},
+  };
+  some.require_stable = true;
+  OffsetFetchRequest none{.group_id = "g", .topics = std::vector<OffsetFetchRequest::Topic>{}};
+  OffsetFetchRequest all{.group_id = "g", .topics = std::nullopt, .require_stable = false};
+  return {OffsetFetchRequest{}, some, none, all};
+}
+
+template <>
+std::vector<OffsetFetchResponse> samples() {
+  OffsetFetchResponse rich;
+  rich.throttle_time_ms = 5;
+  rich.topics = {
+      {.name = unicode_topic,
+       .partitions = {{.partition_index = partition_id(0),
+                       .committed_offset = offset(i64_max),
+                       .committed_leader_epoch = leader_epoch(3),
+                       .metadata = "checkpoint ✓"},
+                      {.partition_index = partition_id(1),
+                       .committed_offset = offset(-1),
+                       .metadata = std::nullopt},
+                      {.partition_index = partition_id(2),
+                       .metadata = "",
+                       .error = errc::unstable_offset_commit}}},
+  };
+  OffsetFetchResponse group_error{.topics = {}, .error = errc::coordinator_load_in_progress};
+  return {OffsetFetchResponse{}, rich, group_error};
+}
+
+template <>
+std::vector<FindCoordinatorRequest> samples() {
+  return {FindCoordinatorRequest{},
+          FindCoordinatorRequest{.key = "group-ü", .key_type = coordinator_type::group},
+          FindCoordinatorRequest{.key = "txn-😀", .key_type = coordinator_type::transaction},
+          FindCoordinatorRequest{.key = "", .key_type = static_cast<coordinator_type>(-128)}};
+}
+
+template <>
+std::vector<FindCoordinatorResponse> samples() {
+  FindCoordinatorResponse found{
+      .error = errc::none, .node_id = node_id(2), .host = "shm://demo", .port = 0};
+  FindCoordinatorResponse unavailable{.throttle_time_ms = i32_max,
+                                      .error = errc::coordinator_not_available,
+                                      .error_message =
+                                          "partition 7 of __consumer_offsets has "
+                                          "no leader",
+                                      .node_id = node_id(-1),
+                                      .host = "",
+                                      .port = -1};
+  return {FindCoordinatorResponse{}, found, unavailable};
+}
+
+template <>
+std::vector<JoinGroupRequest> samples() {
+  JoinGroupRequest rich;
+  rich.group_id = "group-ü";
+  rich.session_timeout_ms = 10000;
+  rich.rebalance_timeout_ms = i32_max;
+  rich.member_id = "consumer-1-0123456789abcdef";
+  rich.group_instance_id = "instance-🐟";
+  rich.protocol_type = "consumer";
+  rich.protocols = {{.name = "cooperative-sticky", .metadata = group_blob(40, 1)},
+                    {.name = "range", .metadata = {}},
+                    {.name = "", .metadata = group_blob(3, 2)}};
+  rich.reason = "rebalance failed due to 'The group member needs to have a valid member id'";
+  JoinGroupRequest first_join{.group_id = "g",
+                              .member_id = "",
+                              .group_instance_id = std::nullopt,
+                              .protocol_type = "consumer",
+                              .protocols = {{.name = "range", .metadata = group_blob(12, 3)}},
+                              .reason = ""};
+  return {JoinGroupRequest{}, rich, first_join};
+}
+
+template <>
+std::vector<JoinGroupResponse> samples() {
+  JoinGroupResponse leader;
+  leader.generation_id = i32_max;
+  leader.protocol_type = "consumer";
+  leader.protocol_name = "cooperative-sticky";
+  leader.leader = "consumer-1-a";
+  leader.skip_assignment = true;
+  leader.member_id = "consumer-1-a";
+  leader.members = {
+      {.member_id = "consumer-1-a",
+       .group_instance_id = "instance-🐟",
+       .metadata = group_blob(40, 4)},
+      {.member_id = "consumer-2-b", .group_instance_id = std::nullopt, .metadata = {}},
+  };
+  JoinGroupResponse follower{.generation_id = 3,
+                             .protocol_type = "consumer",
+                             .protocol_name = "range",
+                             .leader = "consumer-1-a",
+                             .member_id = "consumer-2-b"};
+  JoinGroupResponse id_required{.error = errc::member_id_required,
+                                .generation_id = -1,
+                                .protocol_type = std::nullopt,
+                                .protocol_name = std::nullopt,
+                                .leader = "",
+                                .member_id = "consumer-3-c"};
+  return {JoinGroupResponse{}, leader, follower, id_required};
+}
+
+template <>
+std::vector<HeartbeatRequest> samples() {
+  return {HeartbeatRequest{},
+          HeartbeatRequest{.group_id = "group-ü",
+                           .generation_id = i32_max,
+                           .member_id = "consumer-1-a",
+                           .group_instance_id = "instance-🐟"},
+          HeartbeatRequest{.group_id = "g", .generation_id = 0, .member_id = "m"}};
+}
+
+template <>
+std::vector<HeartbeatResponse> samples() {
+  return {HeartbeatResponse{},
+          HeartbeatResponse{.throttle_time_ms = -1, .error = errc::rebalance_in_progress}};
+}
+
+template <>
+std::vector<LeaveGroupRequest> samples() {
+  LeaveGroupRequest admin;
+  admin.group_id = "group-ü";
+  admin.members = {
+      {.member_id = "", .group_instance_id = "instance-🐟", .reason = "removed by admin"},
+      {.member_id = "consumer-2-b", .group_instance_id = std::nullopt, .reason = std::nullopt},
+      {.member_id = "consumer-3-c", .group_instance_id = "", .reason = ""},
+  };
+  LeaveGroupRequest consumer{
+      .group_id = "g",
+      .members = {{.member_id = "consumer-1-a", .reason = "the consumer is being closed"}}};
+  return {LeaveGroupRequest{}, admin, consumer};
+}
+
+template <>
+std::vector<LeaveGroupResponse> samples() {
+  LeaveGroupResponse rich;
+  rich.throttle_time_ms = 1;
+  rich.members = {
+      {.member_id = "consumer-1-a", .group_instance_id = "instance-🐟", .error = errc::none},
+      {.member_id = "", .group_instance_id = "gone", .error = errc::unknown_member_id},
+      {.member_id = "consumer-2-b", .group_instance_id = std::nullopt},
+  };
+  LeaveGroupResponse refused{.error = errc::not_coordinator};
+  return {LeaveGroupResponse{}, rich, refused};
+}
+
+template <>
+std::vector<SyncGroupRequest> samples() {
+  SyncGroupRequest leader;
+  leader.group_id = "group-ü";
+  leader.generation_id = i32_max;
+  leader.member_id = "consumer-1-a";
+  leader.group_instance_id = "instance-🐟";
+  leader.protocol_type = "consumer";
+  leader.protocol_name = "cooperative-sticky";
+  leader.assignments = {{.member_id = "consumer-1-a", .assignment = group_blob(30, 5)},
+                        {.member_id = "consumer-2-b", .assignment = {}},
+                        {.member_id = "", .assignment = group_blob(3, 6)}};
+  SyncGroupRequest follower{.group_id = "g",
+                            .generation_id = 3,
+                            .member_id = "consumer-2-b",
+                            .protocol_type = std::nullopt,
+                            .protocol_name = ""};
+  return {SyncGroupRequest{}, leader, follower};
+}
+
+template <>
+std::vector<SyncGroupResponse> samples() {
+  SyncGroupResponse ok{
+      .protocol_type = "consumer", .protocol_name = "range", .assignment = group_blob(30, 7)};
+  SyncGroupResponse refused{.throttle_time_ms = i32_max,
+                            .error = errc::inconsistent_group_protocol,
+                            .protocol_type = std::nullopt,
+                            .protocol_name = "",
+                            .assignment = {}};
+  return {SyncGroupResponse{}, ok, refused};
+}
+
+template <>
+std::vector<DescribeGroupsRequest> samples() {
+  return {DescribeGroupsRequest{}, DescribeGroupsRequest{.groups = {"group-ü", "", "g"},
+                                                         .include_authorized_operations = true}};
+}
+
+template <>
+std::vector<DescribeGroupsResponse> samples() {
+  DescribeGroupsResponse rich;
+  rich.throttle_time_ms = 0;
+  rich.groups = {
+      {.group_id = "group-ü",
+       .group_state = "Stable",
+       .protocol_type = "consumer",
+       .protocol_data = "cooperative-sticky",
+       .members = {{.member_id = "consumer-1-a",
+                    .group_instance_id = "instance-🐟",
+                    .client_id = "consumer-1",
+                    .client_host = "/127.0.0.1",
+                    .member_metadata = group_blob(40, 8),
+                    .member_assignment = group_blob(30, 9)},
+                   {.member_id = "consumer-2-b",
+                    .group_instance_id = std::nullopt,
+                    .client_id = "",
+                    .client_host = ""}},
+       .authorized_operations = 0b1011'1000'0000},
+      {.error = errc::group_id_not_found,
+       .error_message = "Group g not found.",
+       .group_id = "g",
+       .group_state = "Dead",
+       .authorized_operations = DescribeGroupsResponse::authorized_operations_omitted},
+      {.error = errc::none, .error_message = "", .group_id = "", .authorized_operations = i32_max},
+  };
+  return {DescribeGroupsResponse{}, rich};
+}
+
+template <>
+std::vector<ListGroupsRequest> samples() {
+  return {ListGroupsRequest{},
+          ListGroupsRequest{.states_filter = {"Stable", "Empty", ""}, .types_filter = {"classic"}}};
+}
+
+template <>
+std::vector<ListGroupsResponse> samples() {
+  ListGroupsResponse rich;
+  rich.throttle_time_ms = 2;
+  rich.groups = {
+      {.group_id = "group-ü",
+       .protocol_type = "consumer",
+       .group_state = "Stable",
+       .group_type = "classic"},
+      {.group_id = "", .protocol_type = "", .group_state = "Empty", .group_type = ""},
+  };
+  ListGroupsResponse loading{.error = errc::coordinator_load_in_progress};
+  return {ListGroupsResponse{}, rich, loading};
+}
+
+template <>
+std::vector<DeleteGroupsRequest> samples() {
+  return {DeleteGroupsRequest{}, DeleteGroupsRequest{.groups_names = {"group-ü", "", "g"}}};
+}
+
+template <>
+std::vector<DeleteGroupsResponse> samples() {
+  return {DeleteGroupsResponse{},
+          DeleteGroupsResponse{.throttle_time_ms = i32_max,
+                               .results = {{.group_id = "group-ü", .error = errc::none},
+                                           {.group_id = "g", .error = errc::non_empty_group},
+                                           {.group_id = "", .error = errc::invalid_group_id}}}};
+}
+
+template <>
+std::vector<OffsetDeleteRequest> samples() {
+  OffsetDeleteRequest rich;
+  rich.group_id = "group-ü";
+  rich.topics = {{.name = unicode_topic,
+                  .partitions = {{.partition_index = partition_id(0)},
+                                 {.partition_index = partition_id(i32_max)}}},
+                 {.name = "", .partitions = {}}};
+  return {OffsetDeleteRequest{}, rich};
+}
+
+template <>
+std::vector<OffsetDeleteResponse> samples() {
+  OffsetDeleteResponse rich;
+  rich.throttle_time_ms = 3;
+  rich.topics = {{.name = unicode_topic,
+                  .partitions = {{.partition_index = partition_id(0), .error = errc::none},
+                                 {.partition_index = partition_id(1),
+                                  .error = errc::group_subscribed_to_topic}}}};
+  OffsetDeleteResponse group_error{.error = errc::group_id_not_found, .throttle_time_ms = 0};
+  return {OffsetDeleteResponse{}, rich, group_error};
+}
+
 // ---- typed tests over every message ----
 
 template <typename T>
 class Messages : public ::testing::Test {};
 
-using MessageTypes =
-    ::testing::Types<ProduceRequest, ProduceResponse, FetchRequest, FetchResponse,
-                     ListOffsetsRequest, ListOffsetsResponse, MetadataRequest, MetadataResponse,
-                     CreateTopicsRequest, CreateTopicsResponse, DeleteTopicsRequest,
-                     DeleteTopicsResponse, ApiVersionsRequest, ApiVersionsResponse, ErrorResponse,
-                     InitProducerIdRequest, InitProducerIdResponse>;
+using MessageTypes = ::testing::Types<
+    ProduceRequest, ProduceResponse, FetchRequest, FetchResponse, ListOffsetsRequest,
+    ListOffsetsResponse, MetadataRequest, MetadataResponse, CreateTopicsRequest,
+    CreateTopicsResponse, DeleteTopicsRequest, DeleteTopicsResponse, ApiVersionsRequest,
+    ApiVersionsResponse, ErrorResponse, InitProducerIdRequest, InitProducerIdResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
+    FindCoordinatorRequest, FindCoordinatorResponse, JoinGroupRequest, JoinGroupResponse,
+    HeartbeatRequest, HeartbeatResponse, LeaveGroupRequest, LeaveGroupResponse, SyncGroupRequest,
+    SyncGroupResponse, DescribeGroupsRequest, DescribeGroupsResponse, ListGroupsRequest,
+    ListGroupsResponse, DeleteGroupsRequest, DeleteGroupsResponse, OffsetDeleteRequest,
+    OffsetDeleteResponse>;
 
 struct MessageName {
   template <typename T>
@@ -553,6 +890,59 @@ TEST(PinnedBytes, ApiVersionsRequestIsEmpty) {
   EXPECT_TRUE(encode(ApiVersionsRequest{}).empty());
   EXPECT_TRUE(decode<ApiVersionsRequest>(bytes{}));
   EXPECT_FALSE(decode<ApiVersionsRequest>(bytes{0}));
+}
+
+TEST(PinnedBytes, OffsetFetchRequestNullVersusEmptyTopics) {
+  const bytes all = {
+      0x00, 0x01, 'g',         // group_id "g"
+      0xff, 0xff, 0xff, 0xff,  // topics null: every committed partition
+      0x01,                    // require_stable
+  };
+  OffsetFetchRequest req{.group_id = "g", .topics = std::nullopt, .require_stable = true};
+  EXPECT_EQ(encode(req), all);
+  EXPECT_TRUE(*decode<OffsetFetchRequest>(all) == req);
+  req.topics = std::vector<OffsetFetchRequest::Topic>{};
+  EXPECT_EQ(encode(req), (bytes{0x00, 0x01, 'g', 0x00, 0x00, 0x00, 0x00, 0x01}));
+}
+
+TEST(PinnedBytes, FindCoordinatorRequestKeyTypeIsOneByte) {
+  FindCoordinatorRequest req{.key = "g", .key_type = coordinator_type::transaction};
+  const bytes expected = {
+      0x00, 0x01, 'g',  // key "g"
+      0x01,             // key_type int8: transaction
+  };
+  EXPECT_EQ(encode(req), expected);
+  EXPECT_TRUE(*decode<FindCoordinatorRequest>(expected) == req);
+}
+
+TEST(PinnedBytes, HeartbeatRequestStaticMemberNull) {
+  HeartbeatRequest req{.group_id = "g", .generation_id = 5, .member_id = "m"};
+  const bytes expected = {
+      0x00, 0x01, 'g',         // group_id "g"
+      0x00, 0x00, 0x00, 0x05,  // generation_id 5
+      0x00, 0x01, 'm',         // member_id "m"
+      0xff, 0xff,              // group_instance_id null
+  };
+  EXPECT_EQ(encode(req), expected);
+  EXPECT_TRUE(*decode<HeartbeatRequest>(expected) == req);
+}
+
+TEST(PinnedBytes, DescribeGroupsResponseOmittedAuthorizedOperations) {
+  DescribeGroupsResponse resp{.groups = {{.group_id = "g", .group_state = "Dead"}}};
+  const bytes expected = {
+      0x00, 0x00, 0x00, 0x00,            // throttle_time_ms 0
+      0x00, 0x00, 0x00, 0x01,            // groups: array of 1
+      0x00, 0x00,                        //   error NONE
+      0xff, 0xff,                        //   error_message null
+      0x00, 0x01, 'g',                   //   group_id "g"
+      0x00, 0x04, 'D',  'e',  'a', 'd',  //   group_state "Dead"
+      0x00, 0x00,                        //   protocol_type ""
+      0x00, 0x00,                        //   protocol_data ""
+      0x00, 0x00, 0x00, 0x00,            //   members: array of 0
+      0x80, 0x00, 0x00, 0x00,            //   authorized_operations INT32_MIN
+  };
+  EXPECT_EQ(encode(resp), expected);
+  EXPECT_TRUE(*decode<DescribeGroupsResponse>(expected) == resp);
 }
 
 }  // namespace
