@@ -1,5 +1,7 @@
 #include "client/client_config.h"
 
+#include "client/assignor.h"
+
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -152,6 +154,31 @@ const std::vector<entry>& table() {
          c.group_id = v;
          return "";
        }},
+      {"group.instance.id", nullptr, C,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         if (v.empty()) return "must not be empty";
+         c.group_instance_id = v;
+         return "";
+       }},
+      {"session.timeout.ms", nullptr, C, integer(&ClientConfig::session_timeout_ms, 1, 3'600'000)},
+      {"heartbeat.interval.ms", nullptr, C,
+       integer(&ClientConfig::heartbeat_interval_ms, 1, 3'600'000)},
+      {"max.poll.interval.ms", nullptr, C,
+       integer(&ClientConfig::max_poll_interval_ms, 1, 86'400'000)},
+      {"partition.assignment.strategy", nullptr, C,
+       [](ClientConfig& c, const std::string& v) -> std::string {
+         auto parsed = parse_assignment_strategy(v);
+         if (!parsed) return parsed.err().message;
+         c.partition_assignment_strategy = v;
+         return "";
+       }},
+      {"enable.auto.commit", nullptr, C, boolean(&ClientConfig::enable_auto_commit)},
+      {"auto.commit.enable", "enable.auto.commit", C, nullptr},
+      {"auto.commit.interval.ms", nullptr, C,
+       integer(&ClientConfig::auto_commit_interval_ms, 0, 86'400'000)},
+      {"enable.auto.offset.store", nullptr, C, boolean(&ClientConfig::enable_auto_offset_store)},
+      {"topic.metadata.refresh.interval.ms", nullptr, ALL,
+       integer(&ClientConfig::topic_metadata_refresh_interval_ms, -1, 3'600'000)},
       {"auto.offset.reset", nullptr, C,
        [](ClientConfig& c, const std::string& v) -> std::string {
          std::string l = lower(v);
@@ -191,13 +218,14 @@ const std::vector<entry>& table() {
        }},
       // Accepted so that configs written for a networked Kafka work unchanged; they have no
       // meaning over shared memory.
-      {"security.protocol", nullptr, ALL,
-       [](ClientConfig&, const std::string& v) -> std::string {
-         if (lower(v) != "plaintext") {
-           return fmt::format("Shoal's shared-memory transport has no {}; use plaintext", v);
-         }
-         return "";
-       }},
+      {
+          "security.protocol", nullptr, ALL,
+          [](ClientConfig&, const std::string& v) -> std::string {
+            if (lower(v) != "plaintext") {
+              return fmt::format("Shoal's shared-memory transport has no {}; use plaintext", v);
+            }
+            return "";
+          }},
       {"socket.keepalive.enable", nullptr, ALL, ignored()},
       {"socket.nagle.disable", nullptr, ALL, ignored()},
       {"socket.send.buffer.bytes", nullptr, ALL, ignored()},
@@ -214,7 +242,6 @@ const std::vector<entry>& table() {
       {"log_level", nullptr, ALL, ignored()},
       {"log.connection.close", nullptr, ALL, ignored()},
       {"statistics.interval.ms", nullptr, ALL, ignored()},
-      {"topic.metadata.refresh.interval.ms", nullptr, ALL, ignored()},
       {"allow.auto.create.topics", nullptr, C | P, ignored()},
   };
   return t;

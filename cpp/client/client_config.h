@@ -45,17 +45,26 @@ struct ClientConfig {
   int64_t sticky_linger_ms = 10;                                  // sticky.partitioning.linger.ms
 
   // Consumer.
-  std::string group_id;                            // group.id
-  std::string auto_offset_reset = "largest";       // auto.offset.reset (normalized)
-  int64_t fetch_wait_max_ms = 500;                 // fetch.wait.max.ms
-  int32_t fetch_min_bytes = 1;                     // fetch.min.bytes
-  int32_t fetch_max_bytes = 52'428'800;            // fetch.max.bytes
-  int32_t max_partition_fetch_bytes = 1'048'576;   // max.partition.fetch.bytes
-  int32_t queued_min_messages = 100'000;           // queued.min.messages
-  int64_t queued_max_messages_kbytes = 65'536;     // queued.max.messages.kbytes
-  bool enable_partition_eof = false;               // enable.partition.eof
-  bool check_crcs = false;                         // check.crcs
-  std::string isolation_level = "read_committed";  // isolation.level
+  std::string group_id;                          // group.id
+  std::optional<std::string> group_instance_id;  // group.instance.id (static membership)
+  int32_t session_timeout_ms = 45'000;           // session.timeout.ms
+  int32_t heartbeat_interval_ms = 3'000;         // heartbeat.interval.ms
+  int32_t max_poll_interval_ms = 300'000;        // max.poll.interval.ms
+  std::string partition_assignment_strategy = "range,roundrobin";  // partition.assignment.strategy
+  bool enable_auto_commit = true;                                  // enable.auto.commit
+  int32_t auto_commit_interval_ms = 5'000;                         // auto.commit.interval.ms
+  bool enable_auto_offset_store = true;                            // enable.auto.offset.store
+  int32_t topic_metadata_refresh_interval_ms = 300'000;  // topic.metadata.refresh.interval.ms
+  std::string auto_offset_reset = "largest";             // auto.offset.reset (normalized)
+  int64_t fetch_wait_max_ms = 500;                       // fetch.wait.max.ms
+  int32_t fetch_min_bytes = 1;                           // fetch.min.bytes
+  int32_t fetch_max_bytes = 52'428'800;                  // fetch.max.bytes
+  int32_t max_partition_fetch_bytes = 1'048'576;         // max.partition.fetch.bytes
+  int32_t queued_min_messages = 100'000;                 // queued.min.messages
+  int64_t queued_max_messages_kbytes = 65'536;           // queued.max.messages.kbytes
+  bool enable_partition_eof = false;                     // enable.partition.eof
+  bool check_crcs = false;                               // check.crcs
+  std::string isolation_level = "read_committed";        // isolation.level
 
   // Everything as given (after alias resolution), for properties this struct does not model.
   std::map<std::string, std::string> raw;
