@@ -121,6 +121,22 @@ void ClusterClient::drop_fenced_brokers() {
   }
 }
 
+namespace {
+thread_local protocol::bytes spare_frame;
+// Larger buffers are let go after use rather than kept for the thread's lifetime.
+constexpr size_t max_kept_frame = size_t{32} << 20;
+}  // namespace
+
+ClusterClient::FrameBuffer::FrameBuffer() : bytes(std::move(spare_frame)) {
+  spare_frame = protocol::bytes();
+}
+
+ClusterClient::FrameBuffer::~FrameBuffer() {
+  if (bytes.capacity() <= max_kept_frame && bytes.capacity() > spare_frame.capacity()) {
+    spare_frame = std::move(bytes);
+  }
+}
+
 status ClusterClient::send_frame(int32_t broker_id, const protocol::bytes& frame,
                                  int64_t timeout_ms,
                                  std::function<void(result<protocol::bytes_view>)> done) {

@@ -174,6 +174,116 @@ status Producer::produce(const std::string& topic, int32_t partition,
   return {};
 }
 
+size_t Producer::record_bytes(std::optional<storage::bytes_view> key,
+                              std::optional<storage::bytes_view> value,
+                              std::span<const storage::RecordHeader> headers) {
+  return record_size(key, value, headers);
+}
+
+status Producer::check_size(size_t bytes) const {
+  if (bytes + storage::batch_format::header_size > static_cast<size_t>(config_.message_max_bytes)) {
+    return make_error(errc::message_too_large,
+                      "Message size too large: {} bytes exceeds message.max.bytes={}", bytes,
+                      config_.message_max_bytes);
+  }
+  return {};
+}
+
+Producer::ProduceManyResult Producer::produce_many(const std::string& topic,
+                                                   std::span<const ProduceRecord> records) {
+  constexpr size_t bulk_records = 128;
+  constexpr size_t max_bulk_reserve = size_t{16} << 20;
+  ProduceManyResult res;
+  if (records.empty()) return res;
+  int64_t now = wall_clock_ms();
+  const size_t max_messages = config_.queue_buffering_max_messages > 0
+                                  ? static_cast<size_t>(config_.queue_buffering_max_messages)
+                                  : SIZE_MAX;
+  const size_t max_bytes = static_cast<size_t>(config_.queue_buffering_max_kbytes) * 1024;
+  const size_t batch_records = static_cast<size_t>(config_.batch_num_messages);
+  const size_t batch_bytes = static_cast<size_t>(config_.batch_size);
+  bool wake_sender = false;
+  std::unique_lock lock(mu_);
+  if (closing_) {
+    res.stopped = make_error(errc::destroy, "the producer is closed");
+    return res;
+  }
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) {
+    auto cached = cluster_->cached_topic(topic);
+    if (!cached) {
+      res.stopped = make_error(errc::unknown_topic, "no metadata for topic {} yet", topic);
+      return res;
+    }
+    it = topics_.emplace(topic, TopicQueue{}).first;
+    it->second.partitions.resize(cached->partitions.size());
+  }
+  TopicQueue& tq = it->second;
+  const int32_t count = static_cast<int32_t>(tq.partitions.size());
+  for (const ProduceRecord& r : records) {
+    size_t size = record_size(r.key, r.value, r.headers);
+    if (auto st = check_size(size); !st) {
+      res.stopped = std::move(st);
+      break;
+    }
+    if (queued_messages_ >= max_messages) {
+      res.stopped =
+          make_error(errc::queue_full, "Local: Queue full (queue.buffering.max.messages={})",
+                     config_.queue_buffering_max_messages);
+      break;
+    }
+    if (queued_bytes_ + size > max_bytes) {
+      res.stopped =
+          make_error(errc::queue_full, "Local: Queue full (queue.buffering.max.kbytes={})",
+                     config_.queue_buffering_max_kbytes);
+      break;
+    }
+    int32_t partition = r.partition;
+    if (partition == -1) {
+      partition = choose_partition(tq, topic, r.key, now);
+    } else if (partition < 0 || partition >= count) {
+      res.stopped = make_error(errc::unknown_partition,
+                               "Local: Unknown partition: {} has {} partition(s), not {}", topic,
+                               count, partition);
+      break;
+    }
+    PartitionQueue& pq = tq.partitions[static_cast<size_t>(partition)];
+    if (pq.open && (pq.open->records.size() >= batch_records ||
+                    pq.open->bytes_estimate + size > batch_bytes)) {
+      seal_locked(tq, partition);
+      wake_sender = true;
+    }
+    if (!pq.open) {
+      pq.open = std::make_unique<Batch>(config_.compression, config_.compression_level);
+      pq.open->created_ms = now;
+      if (config_.linger_ms == 0) wake_sender = true;
+      // Many records at once will likely fill the batch: size its buffers for that up front
+      // rather than growing (and copying) them a dozen times.
+      size_t left = records.size() - res.queued;
+      if (left >= bulk_records) {
+        size_t bytes = std::min(batch_bytes, max_bulk_reserve);
+        pq.open->builder.reserve(bytes);
+        pq.open->records.reserve(std::min(batch_records, bytes / std::max<size_t>(size, 1) + 1));
+      }
+    }
+    int64_t ts = r.timestamp == 0 ? now : r.timestamp;
+    pq.open->builder.append(ts, r.key, r.value, r.headers);
+    pq.open->records.push_back({r.opaque, ts});
+    pq.open->bytes_estimate += size;
+    ++queued_messages_;
+    queued_bytes_ += size;
+    ++outstanding_;
+    ++res.queued;
+    if (pq.open->records.size() >= batch_records || pq.open->bytes_estimate >= batch_bytes) {
+      seal_locked(tq, partition);
+      wake_sender = true;
+    }
+  }
+  lock.unlock();
+  if (wake_sender) sender_cv_.notify_one();
+  return res;
+}
+
 void Producer::seal_locked(TopicQueue& tq, int32_t partition) {
   PartitionQueue& pq = tq.partitions[static_cast<size_t>(partition)];
   if (!pq.open) return;

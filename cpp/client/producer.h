@@ -67,6 +67,33 @@ class Producer {
                  std::optional<storage::bytes_view> key, std::optional<storage::bytes_view> value,
                  int64_t timestamp, std::span<const storage::RecordHeader> headers,
                  uint64_t opaque);
+  // One record of produce_many(): views into the caller's memory, read only during the call.
+  struct ProduceRecord {
+    std::optional<storage::bytes_view> key;
+    std::optional<storage::bytes_view> value;
+    int32_t partition = -1;  // -1: the partitioner chooses
+    int64_t timestamp = 0;   // 0: now
+    std::span<const storage::RecordHeader> headers;
+    uint64_t opaque = 0;  // 0: no delivery report
+  };
+  struct ProduceManyResult {
+    size_t queued = 0;  // records[0, queued) were queued, in order
+    status stopped;     // why records[queued] was not (ok when every record was queued)
+  };
+  // produce() for many records at once: takes the lock once (per call, so callers pass chunks
+  // of a few thousand to let the sender in), appends into the open batches and seals them as
+  // they fill. Stops at the first record produce() would refuse, with produce()'s error:
+  // nothing of that record or of any after it is queued, so the caller resumes at
+  // records[queued] (after a _QUEUE_FULL, once delivery reports have made room). The
+  // timestamp of records given 0 is read once per call.
+  ProduceManyResult produce_many(const std::string& topic, std::span<const ProduceRecord> records);
+  // What a record counts for against batch.size, queue.buffering.max.kbytes and
+  // message.max.bytes: its size with a generous allowance for its framing.
+  static size_t record_bytes(std::optional<storage::bytes_view> key,
+                             std::optional<storage::bytes_view> value,
+                             std::span<const storage::RecordHeader> headers);
+  // The MSG_SIZE_TOO_LARGE error produce() gives a record of `bytes` (record_bytes()), or ok.
+  status check_size(size_t bytes) const;
   // Looks the topic up (auto-creating it where the brokers allow). Errors: the broker's
   // (UNKNOWN_TOPIC_OR_PART, TOPIC_EXCEPTION) or _TIMED_OUT / _TRANSPORT.
   status ensure_topic(const std::string& topic, int64_t timeout_ms);

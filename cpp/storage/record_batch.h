@@ -197,6 +197,10 @@ class RecordBatchBuilder {
   // timestamp, re-encoding the timestamp delta against this builder's base timestamp.
   void append_record(const RecordView& rec, int64_t base_timestamp_of_source);
 
+  // Makes room for `bytes` of encoded records, so that a builder filled in bulk does not grow
+  // (and copy) its buffer again and again.
+  void reserve(size_t bytes) { records_.reserve(bytes); }
+
   int32_t record_count() const { return count_; }
   // Uncompressed size of the batch so far.
   size_t estimated_size() const { return batch_format::header_size + records_.size(); }

@@ -8,7 +8,7 @@ Kafka cluster by changing configuration.
 import os as _os
 
 from shoal import _core
-from shoal._core import Consumer, Message, Producer, __version__
+from shoal._core import Consumer, Message, Producer, __version__, murmur2
 from shoal._model import (
     OFFSET_BEGINNING,
     OFFSET_END,
@@ -71,4 +71,5 @@ __all__ = [
     "ValueDeserializationError",
     "ValueSerializationError",
     "__version__",
+    "murmur2",
 ]
