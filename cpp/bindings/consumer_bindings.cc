@@ -9,12 +9,18 @@
 #include "bindings/metadata_util.h"
 #include "bindings/py_util.h"
 #include "client/consumer.h"
+#include "client/group_member.h"
 
 namespace py = pybind11;
 
 namespace shoal::bindings {
 
 namespace {
+
+py::object make_tp_public(const std::string& topic, int32_t partition) {
+  static py::object cls = py::module_::import("shoal._model").attr("TopicPartition");
+  return cls(topic, partition, -1001);
+}
 
 class PyConsumer {
  public:
@@ -45,6 +51,20 @@ class PyConsumer {
 
   void close() {
     if (!consumer_) return;
+    if (client::GroupMember* g = consumer_->group(); g != nullptr && self_ref_ != nullptr) {
+      // As librdkafka: the application's on_revoke sees the assignment go before the member
+      // commits (enable.auto.commit) and leaves.
+      auto parts = g->assignment();
+      if (!parts.empty() && !on_revoke_.is_none() && Py_IsInitialized()) {
+        py::list l;
+        for (const auto& tp : parts) l.append(make_tp_public(tp.topic, tp.partition));
+        try {
+          on_revoke_(py::reinterpret_borrow<py::object>(self_ref_), l);
+        } catch (py::error_already_set& e) {
+          e.discard_as_unraisable("on_revoke during close()");
+        }
+      }
+    }
     {
       py::gil_scoped_release release;
       consumer_->close();
@@ -102,23 +122,76 @@ class PyConsumer {
   }
 
   // Up to `max` messages, waiting up to timeout_ms for `max` of them (for the first when
-  // `first_only`).
+  // `first_only`). Rebalance callbacks run in between, on this thread, as in confluent-kafka.
   std::vector<client::ConsumedRecord> take(size_t max, int64_t timeout_ms, bool first_only) {
     std::vector<client::ConsumedRecord> out;
     client::Consumer* c = &consumer();
+    serve_rebalance();
     interruptible_wait(timeout_ms, [&](int64_t slice) {
-      c->consume(out, max - out.size(), slice);
-      return out.size() >= max || (first_only && !out.empty());
+      c->consume(out, max - out.size(), std::min<int64_t>(slice, c->group() ? 20 : slice));
+      return out.size() >= max || (first_only && !out.empty()) ||
+             (c->group() && c->group()->has_event());
     });
+    serve_rebalance();
     return out;
+  }
+
+  // Runs on_assign / on_revoke / on_lost for pending rebalance events and applies them
+  // (unless the callback did: assign(), unassign(), incremental_*()).
+  void serve_rebalance() {
+    client::GroupMember* g = consumer().group();
+    if (g == nullptr) return;
+    g->note_poll();
+    while (auto ev = g->take_event()) {
+      py::list parts;
+      std::vector<client::TopicPartitionOffset> tpos;
+      for (const auto& tp : ev->partitions) {
+        parts.append(make_tp_public(tp.topic, tp.partition));
+        tpos.push_back({tp.topic, tp.partition, client::offset_invalid});
+      }
+      py::object cb = ev->what == client::RebalanceEvent::kind::assign   ? on_assign_
+                      : ev->what == client::RebalanceEvent::kind::revoke ? on_revoke_
+                      : !on_lost_.is_none()                              ? on_lost_
+                                                                         : on_revoke_;
+      applied_in_callback_ = false;
+      py::object self = self_ref_ ? py::reinterpret_borrow<py::object>(self_ref_) : py::none();
+      std::optional<py::error_already_set> raised;
+      if (!cb.is_none()) {
+        try {
+          cb(self, parts);
+        } catch (py::error_already_set& e) {
+          raised = std::move(e);
+        }
+      }
+      if (!applied_in_callback_) {
+        if (ev->what == client::RebalanceEvent::kind::assign) {
+          auto st = ev->incremental ? consumer().incremental_assign(tpos) : consumer().assign(tpos);
+          (void)st;
+        } else if (ev->incremental) {
+          consumer().incremental_unassign(tpos);
+        } else {
+          consumer().unassign();
+        }
+      }
+      g->event_applied(ev->seq);
+      if (raised) throw std::move(*raised);
+    }
   }
 
   std::unique_ptr<client::Consumer> consumer_;
   py::object error_cb_ = py::none();
+  py::object on_assign_ = py::none();
+  py::object on_revoke_ = py::none();
+  py::object on_lost_ = py::none();
+  PyObject* self_ref_ = nullptr;  // the Python object, for the callbacks' first argument
+  bool applied_in_callback_ = false;
   int64_t timeout_ms_ = 60'000;
   std::unordered_map<const std::string*, std::pair<std::shared_ptr<const std::string>, py::str>>
       topic_names_;
 };
+
+std::vector<client::TopicPartitionOffset> to_tpos(const py::list& partitions);
+py::object make_tp(const std::string& topic, int32_t partition, int64_t offset);
 
 std::vector<client::TopicPartitionOffset> to_tpos(const py::list& partitions) {
   std::vector<client::TopicPartitionOffset> out;
@@ -148,13 +221,141 @@ configuration names; bootstrap.servers is "shm://NAME".)doc")
       .def(
           "assign",
           [](PyConsumer& c, py::list partitions) {
+            c.applied_in_callback_ = true;
             auto st = c.consumer().assign(to_tpos(partitions));
             if (!st) throw_kafka(st.err());
           },
           py::arg("partitions"),
           "Sets the partitions to consume, each from its TopicPartition offset (OFFSET_BEGINNING, "
           "OFFSET_END, an offset, or OFFSET_INVALID/OFFSET_STORED: auto.offset.reset decides).")
-      .def("unassign", [](PyConsumer& c) { c.consumer().unassign(); })
+      .def("unassign",
+           [](PyConsumer& c) {
+             c.applied_in_callback_ = true;
+             c.consumer().unassign();
+           })
+      .def(
+          "incremental_assign",
+          [](PyConsumer& c, py::list partitions) {
+            c.applied_in_callback_ = true;
+            auto st = c.consumer().incremental_assign(to_tpos(partitions));
+            if (!st) throw_kafka(st.err());
+          },
+          py::arg("partitions"), "Adds partitions to the current assignment.")
+      .def(
+          "incremental_unassign",
+          [](PyConsumer& c, py::list partitions) {
+            c.applied_in_callback_ = true;
+            c.consumer().incremental_unassign(to_tpos(partitions));
+          },
+          py::arg("partitions"), "Removes partitions from the current assignment.")
+      .def(
+          "subscribe",
+          [](py::object self, py::list topics, py::object on_assign, py::object on_revoke,
+             py::object on_lost) {
+            PyConsumer& c = self.cast<PyConsumer&>();
+            std::vector<std::string> names;
+            for (auto t : topics) names.push_back(t.cast<std::string>());
+            c.on_assign_ = on_assign;
+            c.on_revoke_ = on_revoke;
+            c.on_lost_ = on_lost;
+            c.self_ref_ = self.ptr();  // borrowed: the callbacks only run while self lives
+            auto st = c.consumer().subscribe(names);
+            if (!st) throw_kafka(st.err());
+          },
+          py::arg("topics"), py::arg("on_assign") = py::none(), py::arg("on_revoke") = py::none(),
+          py::arg("on_lost") = py::none(),
+          "Joins the consumer group (group.id) for these topics; '^regex' names are patterns. "
+          "The callbacks run from poll()/consume() with (consumer, [TopicPartition]).")
+      .def("unsubscribe", [](PyConsumer& c) { c.consumer().unsubscribe(); })
+      .def("memberid",
+           [](PyConsumer& c) -> py::object {
+             auto* g = c.consumer().group();
+             if (g == nullptr) return py::none();
+             std::string id = g->member_id();
+             if (id.empty()) return py::none();
+             return py::str(id);
+           })
+      .def(
+          "store_offsets",
+          [](PyConsumer& c, py::object message, py::object offsets) {
+            if (!message.is_none()) {
+              auto st = c.consumer().store_offset(message.attr("topic")().cast<std::string>(),
+                                                  message.attr("partition")().cast<int32_t>(),
+                                                  message.attr("offset")().cast<int64_t>() + 1);
+              if (!st) throw_kafka(st.err());
+            }
+            if (!offsets.is_none()) {
+              for (const auto& t : to_tpos(offsets.cast<py::list>())) {
+                auto st = c.consumer().store_offset(t.topic, t.partition, t.offset);
+                if (!st) throw_kafka(st.err());
+              }
+            }
+          },
+          py::arg("message") = py::none(), py::arg("offsets") = py::none(),
+          "Stores the offset after `message` (or the given offsets) for the next commit.")
+      .def(
+          "commit",
+          [](PyConsumer& c, py::object message, py::object offsets,
+             bool asynchronous) -> py::object {
+            std::optional<std::map<client::TopicPartition, int64_t>> what;
+            if (!message.is_none()) {
+              what.emplace();
+              (*what)[{message.attr("topic")().cast<std::string>(),
+                       message.attr("partition")().cast<int32_t>()}] =
+                  message.attr("offset")().cast<int64_t>() + 1;
+            } else if (!offsets.is_none()) {
+              what.emplace();
+              for (const auto& t : to_tpos(offsets.cast<py::list>())) {
+                (*what)[{t.topic, t.partition}] = t.offset;
+              }
+            }
+            result<std::map<client::TopicPartition, errc>> r = make_error(errc::fail, "");
+            client::Consumer* raw = &c.consumer();
+            {
+              py::gil_scoped_release release;
+              r = raw->commit(what, raw->cluster()->config().request_timeout_ms);
+            }
+            if (!r) {
+              if (asynchronous && r.code() == errc::no_offset) return py::none();
+              throw_kafka(r.err());
+            }
+            if (asynchronous) return py::none();
+            static py::object cls = py::module_::import("shoal._model").attr("TopicPartition");
+            py::list out;
+            auto offs = what ? *what : raw->stored_offsets();
+            for (const auto& [tp, e] : *r) {
+              py::object err = e == errc::none ? py::none() : kafka_error(e, "");
+              int64_t off = offs.count(tp) ? offs.at(tp) : -1001;
+              out.append(
+                  cls.attr("_make")(tp.topic, tp.partition, off, py::none(), py::none(), err));
+            }
+            return out;
+          },
+          py::arg("message") = py::none(), py::arg("offsets") = py::none(),
+          py::arg("asynchronous") = true,
+          "Commits the offset after `message`, the given offsets, or the stored offsets. "
+          "Synchronous commits return the partitions with their outcome.")
+      .def(
+          "committed",
+          [](PyConsumer& c, py::list partitions, py::object timeout) {
+            std::vector<client::TopicPartition> parts;
+            for (const auto& t : to_tpos(partitions)) parts.push_back({t.topic, t.partition});
+            result<std::map<client::TopicPartition, int64_t>> r = make_error(errc::fail, "");
+            client::Consumer* raw = &c.consumer();
+            int64_t t = timeout_to_ms(timeout, -1);
+            {
+              py::gil_scoped_release release;
+              r = raw->committed(parts, t < 0 ? c.timeout_ms_ : t);
+            }
+            if (!r) throw_kafka(r.err());
+            py::list out;
+            for (const auto& tp : parts) {
+              out.append(make_tp(tp.topic, tp.partition, r->count(tp) ? r->at(tp) : -1001));
+            }
+            return out;
+          },
+          py::arg("partitions"), py::arg("timeout") = py::none(),
+          "The group's committed offsets of these partitions (OFFSET_INVALID: none).")
       .def("assignment",
            [](PyConsumer& c) {
              py::list out;

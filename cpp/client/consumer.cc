@@ -1,5 +1,7 @@
 #include "client/consumer.h"
 
+#include "client/group_member.h"
+
 #include <algorithm>
 
 #include "common/logger.h"
@@ -96,6 +98,11 @@ int64_t decode_records(const std::shared_ptr<const std::string>& topic, int32_t 
 result<std::unique_ptr<Consumer>> Consumer::create(const ClientConfig& config) {
   SHOAL_ASSIGN_OR_RETURN(auto cluster, ClusterClient::connect(config));
   auto c = std::unique_ptr<Consumer>(new Consumer(config, std::move(cluster)));
+  if (!config.group_id.empty()) {
+    Consumer* raw = c.get();
+    c->group_ =
+        std::make_unique<GroupMember>(config, c->cluster_, [raw] { return raw->stored_offsets(); });
+  }
   c->fetcher_ = std::thread([raw = c.get()] { raw->fetch_loop(); });
   return c;
 }
@@ -108,6 +115,12 @@ Consumer::~Consumer() {
 }
 
 void Consumer::close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) return;
+  }
+  // Commits (enable.auto.commit) and leaves the group while the fetcher still runs.
+  if (group_) group_->close();
   {
     std::lock_guard lock(mu_);
     if (closing_) return;
@@ -146,8 +159,91 @@ status Consumer::assign(const std::vector<TopicPartitionOffset>& parts) {
 void Consumer::unassign() {
   std::lock_guard lock(mu_);
   partitions_.clear();
+  stored_.clear();
   queue_.clear();
   queued_bytes_ = 0;
+}
+
+status Consumer::incremental_assign(const std::vector<TopicPartitionOffset>& parts) {
+  std::lock_guard lock(mu_);
+  for (const auto& tpo : parts) {
+    if (tpo.partition < 0) {
+      return make_error(errc::invalid_arg, "partition of {} must be >= 0, not {}", tpo.topic,
+                        tpo.partition);
+    }
+    if (partitions_.count({tpo.topic, tpo.partition})) {
+      return make_error(errc::conflict, "{} [{}] is already assigned", tpo.topic, tpo.partition);
+    }
+  }
+  for (const auto& tpo : parts) {
+    PartitionState ps;
+    ps.generation = 1;
+    ps.topic = std::make_shared<const std::string>(tpo.topic);
+    ps.partition = tpo.partition;
+    ps.fetch_offset = tpo.offset;
+    ps.position = tpo.offset >= 0 ? tpo.offset : offset_invalid;
+    partitions_[{tpo.topic, tpo.partition}] = std::move(ps);
+  }
+  fetch_cv_.notify_all();
+  return {};
+}
+
+void Consumer::incremental_unassign(const std::vector<TopicPartitionOffset>& parts) {
+  std::lock_guard lock(mu_);
+  for (const auto& tpo : parts) {
+    partitions_.erase({tpo.topic, tpo.partition});
+    stored_.erase({tpo.topic, tpo.partition});
+  }
+  // Read-ahead of removed partitions is dropped by consume() (no partition state).
+}
+
+status Consumer::subscribe(const std::vector<std::string>& topics) {
+  if (!group_) {
+    return make_error(errc::invalid_arg,
+                      "subscribe() needs group.id in the consumer's configuration");
+  }
+  if (topics.empty()) return make_error(errc::invalid_arg, "subscribe() needs at least one topic");
+  return group_->subscribe(topics);
+}
+
+void Consumer::unsubscribe() {
+  if (group_) group_->unsubscribe();
+}
+
+std::map<TopicPartition, int64_t> Consumer::stored_offsets() const {
+  std::lock_guard lock(mu_);
+  std::map<TopicPartition, int64_t> out;
+  for (const auto& [k, off] : stored_) out[{k.first, k.second}] = off;
+  return out;
+}
+
+status Consumer::store_offset(const std::string& topic, int32_t partition, int64_t offset) {
+  std::lock_guard lock(mu_);
+  if (!partitions_.count({topic, partition})) {
+    return make_error(errc::state, "Local: Erroneous state: {} [{}] is not assigned", topic,
+                      partition);
+  }
+  stored_[{topic, partition}] = offset;
+  return {};
+}
+
+result<std::map<TopicPartition, errc>> Consumer::commit(
+    const std::optional<std::map<TopicPartition, int64_t>>& offsets, int64_t timeout_ms) {
+  if (!group_) {
+    return make_error(errc::invalid_arg, "commit() needs group.id in the consumer's configuration");
+  }
+  auto what = offsets ? *offsets : stored_offsets();
+  if (what.empty()) return make_error(errc::no_offset, "Local: No offset stored");
+  return group_->commit(what, timeout_ms);
+}
+
+result<std::map<TopicPartition, int64_t>> Consumer::committed(
+    const std::vector<TopicPartition>& parts, int64_t timeout_ms) {
+  if (!group_) {
+    return make_error(errc::invalid_arg,
+                      "committed() needs group.id in the consumer's configuration");
+  }
+  return group_->committed(parts, timeout_ms);
 }
 
 std::vector<TopicPartitionOffset> Consumer::assignment() const {
@@ -198,6 +294,39 @@ void Consumer::push_event_locked(PartitionState& ps, errc code, std::string mess
 }
 
 void Consumer::resolve_offsets() {
+  if (group_) {
+    // Partitions starting from the group's committed offset.
+    std::vector<TopicPartition> want;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [k, ps] : partitions_) {
+        if ((ps.fetch_offset == offset_stored || ps.fetch_offset == offset_invalid) &&
+            !ps.in_flight) {
+          want.push_back({k.first, k.second});
+        }
+      }
+    }
+    if (!want.empty()) {
+      auto got = group_->committed(want, config_.request_timeout_ms);
+      std::lock_guard lock(mu_);
+      if (got) {
+        for (const auto& [tp, off] : *got) {
+          auto it = partitions_.find({tp.topic, tp.partition});
+          if (it == partitions_.end()) continue;
+          auto& ps = it->second;
+          if (ps.fetch_offset != offset_stored && ps.fetch_offset != offset_invalid) continue;
+          if (off >= 0) {
+            ps.fetch_offset = off;
+            if (ps.position < 0) ps.position = off;
+          } else {
+            ps.fetch_offset = offset_invalid - 2;  // nothing committed: auto.offset.reset
+          }
+        }
+      } else {
+        return;  // no coordinator yet: try again on the next round
+      }
+    }
+  }
   std::map<int32_t, protocol::ListOffsetsRequest> requests;
   {
     std::lock_guard lock(mu_);
@@ -488,12 +617,20 @@ size_t Consumer::consume(std::vector<ConsumedRecord>& out, size_t max, int64_t t
   while (n < max && ready() && !queue_.empty()) {
     auto& c = queue_.front();
     auto& ps = partitions_[{c.topic, c.partition}];
+    int64_t handed = -1;
     while (n < max && !c.records.empty()) {
       ConsumedRecord& r = c.records.front();
-      if (r.error == errc::none) ps.position = r.offset + 1;
+      if (r.error == errc::none) {
+        ps.position = r.offset + 1;
+        handed = r.offset;
+      }
       out.push_back(std::move(r));
       c.records.pop_front();
       ++n;
+    }
+    // enable.auto.offset.store: what the application got is what auto-commit commits.
+    if (handed >= 0 && group_ && config_.enable_auto_offset_store) {
+      stored_[{c.topic, c.partition}] = handed + 1;
     }
     if (c.records.empty()) {
       queued_bytes_ -= c.bytes;

@@ -17,11 +17,14 @@
 #include <thread>
 #include <vector>
 
+#include "client/assignor.h"
 #include "client/client_config.h"
 #include "client/cluster_client.h"
 #include "storage/record_batch.h"
 
 namespace shoal::client {
+
+class GroupMember;
 
 inline constexpr int64_t offset_beginning = -2;
 inline constexpr int64_t offset_end = -1;
@@ -62,7 +65,27 @@ class Consumer {
   // offset_stored / offset_invalid (then auto.offset.reset decides).
   status assign(const std::vector<TopicPartitionOffset>& partitions);
   void unassign();
+  // Adds partitions to the assignment, or removes them, leaving the others as they are
+  // (the cooperative protocol's incremental_assign / incremental_unassign).
+  status incremental_assign(const std::vector<TopicPartitionOffset>& partitions);
+  void incremental_unassign(const std::vector<TopicPartitionOffset>& partitions);
   std::vector<TopicPartitionOffset> assignment() const;
+
+  // --- consumer groups (group.id) ---
+  // Joins the group for these topics ("^regex" patterns allowed). _INVALID_ARG without
+  // group.id. Rebalance events come from group()->take_event().
+  status subscribe(const std::vector<std::string>& topics);
+  void unsubscribe();
+  GroupMember* group() { return group_.get(); }
+  // The offsets to commit: the position after the last record handed out (or stored with
+  // store_offset) per partition.
+  std::map<TopicPartition, int64_t> stored_offsets() const;
+  status store_offset(const std::string& topic, int32_t partition, int64_t offset);
+  // Commits `offsets`, or the stored offsets when nullopt. _NO_OFFSET when there is nothing.
+  result<std::map<TopicPartition, errc>> commit(
+      const std::optional<std::map<TopicPartition, int64_t>>& offsets, int64_t timeout_ms);
+  result<std::map<TopicPartition, int64_t>> committed(const std::vector<TopicPartition>& parts,
+                                                      int64_t timeout_ms);
   // Moves a partition's position; records already read ahead are discarded.
   // _STATE if the partition is not assigned.
   status seek(const std::string& topic, int32_t partition, int64_t offset);
@@ -119,6 +142,8 @@ class Consumer {
   std::deque<Chunk> queue_;
   size_t queued_bytes_ = 0;
   std::set<int32_t> leaders_in_flight_;
+  std::map<key, int64_t> stored_;  // offsets to commit
+  std::unique_ptr<GroupMember> group_;
   bool closing_ = false;
   bool woken_ = false;
   std::thread fetcher_;

@@ -74,6 +74,11 @@ std::optional<RebalanceEvent> GroupMember::take_event() {
   return ev;
 }
 
+bool GroupMember::has_event() const {
+  std::lock_guard lock(mu_);
+  return !events_.empty();
+}
+
 void GroupMember::event_applied(uint64_t seq) {
   {
     std::lock_guard lock(mu_);

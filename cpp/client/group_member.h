@@ -58,6 +58,7 @@ class GroupMember {
 
   // The next rebalance event for the application (nullopt: none).
   std::optional<RebalanceEvent> take_event();
+  bool has_event() const;
   // The application ran the callbacks and applied the event.
   void event_applied(uint64_t seq);
   // The application called poll()/consume(): max.poll.interval.ms starts again.

@@ -1,0 +1,108 @@
+"""Consumer groups: subscribe(), rebalances between members, committed offsets."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import shoal
+from conftest import create_topic, wait_for
+
+GROUP_CONF = {"session.timeout.ms": 6000, "heartbeat.interval.ms": 100}
+
+
+def produce(conf: dict, topic: str, n: int, partitions: int, start: int = 0) -> None:
+    p = shoal.Producer(conf)
+    for i in range(start, start + n):
+        p.produce(topic, str(i).encode(), partition=i % partitions)
+    assert p.flush(30) == 0
+    p.close()
+
+
+def drain(consumer: shoal.Consumer, want: int, timeout: float = 30) -> list[shoal.Message]:
+    got: list[shoal.Message] = []
+    deadline = time.monotonic() + timeout
+    while len(got) < want and time.monotonic() < deadline:
+        got.extend(m for m in consumer.consume(1000, 0.1) if m.error() is None)
+    return got
+
+
+def test_a_group_member_reads_everything_and_resumes_from_its_commit(conf):
+    create_topic(conf, "g1", partitions=3)
+    produce(conf, "g1", 300, 3)
+    assigned: list = []
+    c = shoal.Consumer(
+        {
+            **conf,
+            **GROUP_CONF,
+            "group.id": "readers",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    c.subscribe(["g1"], on_assign=lambda cons, parts: assigned.extend(parts))
+    got = drain(c, 300)
+    assert sorted(int(m.value()) for m in got) == list(range(300))
+    assert sorted(tp.partition for tp in assigned) == [0, 1, 2]
+    assert c.memberid()
+    result = c.commit(asynchronous=False)
+    assert sorted((tp.partition, tp.offset) for tp in result) == [(0, 100), (1, 100), (2, 100)]
+    assert all(tp.error is None for tp in result)
+    committed = c.committed([shoal.TopicPartition("g1", p) for p in range(3)])
+    assert [tp.offset for tp in committed] == [100, 100, 100]
+    c.close()
+
+    produce(conf, "g1", 30, 3, start=300)
+    c2 = shoal.Consumer(
+        {**conf, **GROUP_CONF, "group.id": "readers", "auto.offset.reset": "earliest"}
+    )
+    c2.subscribe(["g1"])
+    got = drain(c2, 30)
+    assert sorted(int(m.value()) for m in got) == list(range(300, 330))
+    c2.close()
+
+
+def test_two_groups_each_get_every_record(conf):
+    create_topic(conf, "g2", partitions=2)
+    produce(conf, "g2", 100, 2)
+    consumers = []
+    for g in ("first", "second"):
+        c = shoal.Consumer({**conf, **GROUP_CONF, "group.id": g, "auto.offset.reset": "earliest"})
+        c.subscribe(["g2"])
+        consumers.append(c)
+    for c in consumers:
+        assert sorted(int(m.value()) for m in drain(c, 100)) == list(range(100))
+        c.close()
+
+
+def test_members_share_the_partitions_and_take_over_when_one_leaves(conf):
+    create_topic(conf, "g3", partitions=6)
+    members = []
+    for _ in range(3):
+        c = shoal.Consumer(
+            {**conf, **GROUP_CONF, "group.id": "sharers", "auto.offset.reset": "earliest"}
+        )
+        c.subscribe(["g3"])
+        members.append(c)
+
+    def spread() -> list[int]:
+        for c in members:
+            c.poll(0.05)
+        return sorted(len(c.assignment()) for c in members)
+
+    wait_for(lambda: spread() == [2, 2, 2], 30, "6 partitions over 3 members")
+    owned = [tp for c in members for tp in c.assignment()]
+    assert len(set((tp.topic, tp.partition) for tp in owned)) == 6
+    members.pop().close()  # leaves the group
+    wait_for(lambda: spread() == [3, 3], 30, "the leaver's partitions taken over")
+    for c in members:
+        c.close()
+
+
+def test_subscribe_needs_a_group_id(conf):
+    c = shoal.Consumer(conf)
+    with pytest.raises(shoal.KafkaException) as ei:
+        c.subscribe(["anything"])
+    assert ei.value.args[0].code() == shoal.KafkaError._INVALID_ARG
+    c.close()
