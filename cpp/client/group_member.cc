@@ -229,6 +229,28 @@ result<std::vector<std::pair<std::string, bytes>>> GroupMember::compute_assignme
   return out;
 }
 
+template <typename Req, typename Resp>
+result<Resp> GroupMember::call_interruptible(std::unique_lock<std::mutex>& lock, int32_t broker,
+                                             const Req& req, int64_t timeout_ms) {
+  struct Slot {
+    std::optional<result<Resp>> value;
+  };
+  auto slot = std::make_shared<Slot>();
+  lock.unlock();
+  auto st = cluster_->send<Req, Resp>(broker, req, timeout_ms, [this, slot](result<Resp> r) {
+    {
+      std::lock_guard l(mu_);
+      slot->value = std::move(r);
+    }
+    cv_.notify_all();
+  });
+  lock.lock();
+  if (!st) return st.err();
+  cv_.wait(lock, [&] { return slot->value.has_value() || closing_; });
+  if (!slot->value) return make_error(errc::destroy, "the consumer is closing");
+  return std::move(*slot->value);
+}
+
 bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
   const bool cooperative = assignors_.front()->cooperative();
   if (!cooperative && !assigned_.empty()) {
@@ -257,11 +279,9 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
         {std::string(a->name()), encode_subscription(to_protocol_subscription(m))});
   }
   int32_t coordinator = coordinator_;
-  lock.unlock();
   // JoinGroup waits for the whole group: up to the rebalance timeout.
-  auto jr = cluster_->call<protocol::JoinGroupRequest, protocol::JoinGroupResponse>(
-      coordinator, join, static_cast<int64_t>(config_.max_poll_interval_ms) + 5'000);
-  lock.lock();
+  auto jr = call_interruptible<protocol::JoinGroupRequest, protocol::JoinGroupResponse>(
+      lock, coordinator, join, static_cast<int64_t>(config_.max_poll_interval_ms) + 5'000);
   if (closing_) return false;
   errc e = jr ? jr->error : jr.code();
   if (e == errc::member_id_required) {
@@ -304,10 +324,8 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
     log().info("group {}: leader of generation {}: assigned {} member(s) with {}", config_.group_id,
                generation, sync.assignments.size(), protocol);
   }
-  lock.unlock();
-  auto sr = cluster_->call<protocol::SyncGroupRequest, protocol::SyncGroupResponse>(
-      coordinator, sync, static_cast<int64_t>(config_.max_poll_interval_ms) + 5'000);
-  lock.lock();
+  auto sr = call_interruptible<protocol::SyncGroupRequest, protocol::SyncGroupResponse>(
+      lock, coordinator, sync, static_cast<int64_t>(config_.max_poll_interval_ms) + 5'000);
   if (closing_) return false;
   e = sr ? sr->error : sr.code();
   if (e != errc::none) {
@@ -591,8 +609,8 @@ void GroupMember::close() {
     if (closing_ && !thread_.joinable()) return;
     if (!closing_) {
       auto_commit(lock);
-      leave_locked(lock, "the consumer is closing");
       closing_ = true;
+      leave_locked(lock, "the consumer is closing");
     }
   }
   cv_.notify_all();

@@ -97,6 +97,11 @@ class GroupMember {
   std::vector<std::string> matching_topics(std::unique_lock<std::mutex>& lock);
   void auto_commit(std::unique_lock<std::mutex>& lock);
   bool coordinator_error(errc e) const;
+  // A request that close() can cut short (JoinGroup waits up to the rebalance timeout).
+  // REQUIRES: `lock` held; released while waiting.
+  template <typename Req, typename Resp>
+  result<Resp> call_interruptible(std::unique_lock<std::mutex>& lock, int32_t broker,
+                                  const Req& req, int64_t timeout_ms);
 
   ClientConfig config_;
   std::shared_ptr<ClusterClient> cluster_;
