@@ -577,3 +577,39 @@ def test_produce_batch_from_another_process_with_numpy(conf, tmp_path):
     assert out.returncode == 0, out.stderr
     got = consume_all(conf, "np-proc", 100_000, partitions=2)
     assert sorted(m.value() for m in got) == [b"%06d" % i for i in range(100_000)]
+
+
+# ---- shoal perf producer -----------------------------------------------------------------
+
+
+def test_perf_producer_runs_every_codec_on_each_path(conf, capsys):
+    from shoal import cli, perf
+
+    assert perf.parse_codecs("all") == list(perf.CODECS)
+    assert perf.parse_codecs("LZ4, zstd") == ["lz4", "zstd"]
+    with pytest.raises(ValueError):
+        perf.parse_codecs("brotli")
+    for kind in perf.PAYLOADS:
+        payloads = perf.make_payloads(kind, 100, count=50)
+        assert len(payloads) == 50 and {len(p) for p in payloads} == {100}
+        assert len(set(payloads)) == 50
+    letters = perf.make_payloads("kafka", 100, count=50)
+    assert set(b"".join(letters)) <= set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    assert perf.compression_ratio("lz4", perf.make_payloads("json", 100), 10_000, 1_000_000) < 0.5
+
+    servers = conf["bootstrap.servers"]
+    base = ["perf", "producer", "--bootstrap-server", servers, "--topic", "perf-cli"]
+    base += ["--num-records", "3000", "--producer-props", "acks=1"]
+    for extra in (["--batch-api", "numpy"], ["--batch-api"], ["--native"], []):
+        args = [*base, *extra, "--compression-type", "all", "--payload", "json"]
+        args += ["--batch-size", "100000", "--linger-ms", "2"]
+        assert cli.main(args) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert [line.split(":")[0] for line in out[:5]] == [
+            f"compression.type={c}" for c in perf.CODECS
+        ]
+        assert all("3000 records sent" in line for line in out[:5])
+        assert out[5].startswith("against none: gzip ")
+    # Each Python run also sends one record first, to look the topic up.
+    expected = 3 * 5 * 3001 + 5 * 3000
+    assert len(consume_all(conf, "perf-cli", expected, timeout=120)) == expected
