@@ -315,6 +315,9 @@ def column_inputs():
     np = pytest.importorskip("numpy")
     yield "numpy S", np.array(values), np.array(keys)
     yield "numpy object", np.array(values, dtype=object), np.array(keys, dtype=object)
+    yield "numpy reversed view", np.array(values[::-1])[::-1], np.array(keys[::-1])[::-1]
+    yield "numpy every other", np.array([v for v in values for _ in (0, 1)])[::2], None
+    yield "numpy str", np.array([v.decode() for v in values]), np.array([k.decode() for k in keys])
     width = max(len(v) for v in values)
     rows = np.frombuffer(b"".join(v.ljust(width, b"-") for v in values), dtype=np.uint8)
     yield "numpy 2-D uint8", rows.reshape(len(values), width), None
@@ -399,6 +402,11 @@ def test_produce_batch_columns_bad_input_queues_nothing(conf):
     cases += [
         (np.arange(3), TypeError, "no byte strings"),
         (np.zeros(3, dtype=np.uint8), TypeError, "2-D uint8"),
+    ]
+    pa = pytest.importorskip("pyarrow")
+    cases += [
+        (pa.array([1, 2]), TypeError, "not binary"),
+        (pa.array([b"a"], pa.binary_view()), TypeError, "not binary"),
     ]
     for values, exc, what in cases:
         with pytest.raises(exc, match=what):
