@@ -5,6 +5,9 @@ from typing import Any
 __version__: str
 
 def set_log_level(level: str) -> None: ...
+def murmur2(key: bytes | str, partition_count: int) -> int:
+    """The Java client's partition for `key`: toPositive(murmur2(key)) % partition_count."""
+
 def error_codes() -> list[tuple[str, int, bool, str]]:
     """Every error code as (librdkafka name, code, retriable, rd_kafka_err2str() text)."""
 

@@ -4,6 +4,7 @@
     shoal cluster status
     shoal cluster down
     shoal perf producer --topic T --num-records N --record-size 100 --throughput -1
+        [--compression-type all] [--batch-api] [--payload json]
     shoal perf consumer --topic T --messages N
 
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
@@ -23,6 +24,9 @@ EPILOG = """examples:
   shoal perf producer --topic perf --num-records 1000000 --record-size 100 --throughput -1 \\
       --producer-props acks=1
   shoal perf producer --topic perf --num-records 1000000 --record-size 100 --native --compare-redis
+  shoal perf producer --topic perf --num-records 5000000 --record-size 100 --batch-api numpy \\
+      --producer-props acks=1
+  shoal perf producer --topic perf --num-records 2000000 --compression-type all --payload json
   shoal perf consumer --topic perf --messages 1000000
   shoal perf failover --trials 20
 """
@@ -46,16 +50,59 @@ def _perf_producer(args: argparse.Namespace) -> int:
 
     conf: dict[str, Any] = {"bootstrap.servers": args.bootstrap_server}
     conf.update(_props(args.producer_props))
-    run = perf.run_native_producer if args.native else perf.run_python_producer
-    which = "native C++ producer" if args.native else "Python Producer"
+    if args.batch_size is not None:
+        conf["batch.size"] = str(args.batch_size)
+    if args.linger_ms is not None:
+        conf["linger.ms"] = str(args.linger_ms)
+    codecs = perf.parse_codecs(args.compression_type or conf.get("compression.type", "none"))
+    if args.batch_api and args.native:
+        raise SystemExit("shoal: --batch-api and --native are two different producers; pick one")
+    if args.batch_api and args.throughput > 0:
+        raise SystemExit("shoal: --throughput is not supported with --batch-api")
+    payloads = perf.make_payloads(args.payload, args.record_size)
+    if args.native:
+        which = "the native C++ producer"
+    elif args.batch_api:
+        which = f"Producer.produce_batch(), {perf.BATCH_API_CHUNK} values a call ({args.batch_api})"
+    else:
+        which = "a Python produce() loop"
     print(
-        f"shoal perf producer: {args.num_records} records of {args.record_size} bytes to "
-        f"{args.topic} through the {which}",
+        f"shoal perf producer: {args.num_records} records of {args.record_size} bytes "
+        f"({args.payload} payload) to {args.topic} through {which}",
         file=sys.stderr,
     )
-    stats = run(conf, args.topic, args.num_records, args.record_size, args.throughput)
-    print(stats.kafka_line())
-    if args.compare_redis:
+    batch_records = int(conf.get("batch.num.messages", 10_000))
+    batch_bytes = int(conf.get("batch.size", 1_000_000))
+    rates: dict[str, float] = {}
+    stats = None
+    for codec in codecs:
+        run_conf = {**conf, "compression.type": codec}
+        if args.native:
+            stats = perf.run_native_producer(
+                run_conf, args.topic, args.num_records, args.record_size, args.throughput, payloads
+            )
+        elif args.batch_api:
+            stats = perf.run_batch_producer(
+                run_conf, args.topic, args.num_records, args.record_size, payloads, args.batch_api
+            )
+        else:
+            stats = perf.run_python_producer(
+                run_conf, args.topic, args.num_records, args.record_size, args.throughput, payloads
+            )
+        rates[codec] = stats.records_per_s
+        if len(codecs) == 1 and codec == "none":
+            print(stats.kafka_line())
+            continue
+        ratio = perf.compression_ratio(codec, payloads, batch_records, batch_bytes)
+        print(
+            f"compression.type={codec}: {stats.kafka_line()} Batches at {ratio:.1%} of their size."
+        )
+    if "none" in rates and len(rates) > 1:
+        print(
+            "against none: "
+            + ", ".join(f"{c} {r / rates['none']:.0%}" for c, r in rates.items() if c != "none")
+        )
+    if args.compare_redis and stats is not None:
         with perf.RedisServer() as redis:
             rate = perf.redis_xadd(redis, args.num_records, args.record_size)
         print(f"redis XADD (pipelined): {rate:.1f} records/sec")
@@ -267,6 +314,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--throughput", type=int, default=-1, help="records/s to aim for; -1 for no limit"
     )
     p.add_argument("--producer-props", nargs="*", metavar="KEY=VALUE")
+    p.add_argument(
+        "--compression-type",
+        metavar="CODECS",
+        help="none, gzip, snappy, lz4 or zstd; a comma list or 'all' runs each in turn and "
+        "prints one line per codec with its compressed batch size (default: none)",
+    )
+    p.add_argument("--batch-size", type=int, metavar="BYTES", help="batch.size")
+    p.add_argument("--linger-ms", type=int, metavar="MS", help="linger.ms")
+    p.add_argument(
+        "--batch-api",
+        nargs="?",
+        const="list",
+        choices=("list", "numpy", "arrow"),
+        help="produce with Producer.produce_batch() from a list of bytes (the default), a "
+        "numpy array or a pyarrow array, 100,000 values a call, instead of produce()",
+    )
+    p.add_argument(
+        "--payload",
+        choices=("kafka", "json", "random"),
+        default="kafka",
+        help="kafka: random uppercase letters, different in every record, as "
+        "kafka-producer-perf-test makes them (the default); json: distinct JSON-like events; "
+        "random: random bytes (incompressible)",
+    )
     p.set_defaults(func=_perf_producer)
 
     c = perf_sub.add_parser(

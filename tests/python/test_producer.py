@@ -315,6 +315,9 @@ def column_inputs():
     np = pytest.importorskip("numpy")
     yield "numpy S", np.array(values), np.array(keys)
     yield "numpy object", np.array(values, dtype=object), np.array(keys, dtype=object)
+    yield "numpy reversed view", np.array(values[::-1])[::-1], np.array(keys[::-1])[::-1]
+    yield "numpy every other", np.array([v for v in values for _ in (0, 1)])[::2], None
+    yield "numpy str", np.array([v.decode() for v in values]), np.array([k.decode() for k in keys])
     width = max(len(v) for v in values)
     rows = np.frombuffer(b"".join(v.ljust(width, b"-") for v in values), dtype=np.uint8)
     yield "numpy 2-D uint8", rows.reshape(len(values), width), None
@@ -399,6 +402,11 @@ def test_produce_batch_columns_bad_input_queues_nothing(conf):
     cases += [
         (np.arange(3), TypeError, "no byte strings"),
         (np.zeros(3, dtype=np.uint8), TypeError, "2-D uint8"),
+    ]
+    pa = pytest.importorskip("pyarrow")
+    cases += [
+        (pa.array([1, 2]), TypeError, "not binary"),
+        (pa.array([b"a"], pa.binary_view()), TypeError, "not binary"),
     ]
     for values, exc, what in cases:
         with pytest.raises(exc, match=what):
@@ -577,3 +585,39 @@ def test_produce_batch_from_another_process_with_numpy(conf, tmp_path):
     assert out.returncode == 0, out.stderr
     got = consume_all(conf, "np-proc", 100_000, partitions=2)
     assert sorted(m.value() for m in got) == [b"%06d" % i for i in range(100_000)]
+
+
+# ---- shoal perf producer -----------------------------------------------------------------
+
+
+def test_perf_producer_runs_every_codec_on_each_path(conf, capsys):
+    from shoal import cli, perf
+
+    assert perf.parse_codecs("all") == list(perf.CODECS)
+    assert perf.parse_codecs("LZ4, zstd") == ["lz4", "zstd"]
+    with pytest.raises(ValueError):
+        perf.parse_codecs("brotli")
+    for kind in perf.PAYLOADS:
+        payloads = perf.make_payloads(kind, 100, count=50)
+        assert len(payloads) == 50 and {len(p) for p in payloads} == {100}
+        assert len(set(payloads)) == 50
+    letters = perf.make_payloads("kafka", 100, count=50)
+    assert set(b"".join(letters)) <= set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    assert perf.compression_ratio("lz4", perf.make_payloads("json", 100), 10_000, 1_000_000) < 0.5
+
+    servers = conf["bootstrap.servers"]
+    base = ["perf", "producer", "--bootstrap-server", servers, "--topic", "perf-cli"]
+    base += ["--num-records", "3000", "--producer-props", "acks=1"]
+    for extra in (["--batch-api", "numpy"], ["--batch-api"], ["--native"], []):
+        args = [*base, *extra, "--compression-type", "all", "--payload", "json"]
+        args += ["--batch-size", "100000", "--linger-ms", "2"]
+        assert cli.main(args) == 0
+        out = capsys.readouterr().out.splitlines()
+        assert [line.split(":")[0] for line in out[:5]] == [
+            f"compression.type={c}" for c in perf.CODECS
+        ]
+        assert all("3000 records sent" in line for line in out[:5])
+        assert out[5].startswith("against none: gzip ")
+    # Each Python run also sends one record first, to look the topic up.
+    expected = 3 * 5 * 3001 + 5 * 3000
+    assert len(consume_all(conf, "perf-cli", expected, timeout=120)) == expected

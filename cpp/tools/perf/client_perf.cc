@@ -18,14 +18,20 @@ double ms_since(clock_type::time_point t) {
 
 result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::string>& props,
                                              const std::string& topic, int64_t records,
-                                             int32_t record_size, int64_t throughput) {
+                                             int32_t record_size, int64_t throughput,
+                                             const std::vector<std::vector<uint8_t>>& payloads) {
   SHOAL_ASSIGN_OR_RETURN(auto config,
                          client::parse_client_config(props, client::client_kind::producer));
   SHOAL_ASSIGN_OR_RETURN(auto producer, client::Producer::create(config));
   SHOAL_TRY(producer->ensure_topic(topic, config.socket_timeout_ms));
-  std::vector<uint8_t> payload(static_cast<size_t>(record_size));
-  std::mt19937 rng(1);
-  for (auto& b : payload) b = static_cast<uint8_t>('A' + rng() % 26);
+  std::vector<std::vector<uint8_t>> pool = payloads;
+  if (pool.empty()) {
+    std::vector<uint8_t> payload(static_cast<size_t>(record_size));
+    std::mt19937 rng(1);
+    for (auto& b : payload) b = static_cast<uint8_t>('A' + rng() % 26);
+    pool.push_back(std::move(payload));
+  }
+  int64_t bytes = 0;
   ProducerPerfResult res;
   res.latencies_ms.reserve(static_cast<size_t>(records));
   std::vector<clock_type::time_point> sent(static_cast<size_t>(records));
@@ -51,6 +57,7 @@ result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::st
     }
     sent[static_cast<size_t>(i)] = clock_type::now();
     while (true) {
+      const auto& payload = pool[static_cast<size_t>(i) % pool.size()];
       auto st = producer->produce(topic, -1, std::nullopt, storage::bytes_view(payload), 0, {},
                                   static_cast<uint64_t>(i + 1));
       if (st) break;
@@ -58,6 +65,7 @@ result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::st
       producer->wait_for_reports(10);
       drain();
     }
+    bytes += static_cast<int64_t>(pool[static_cast<size_t>(i) % pool.size()].size());
     if ((i & 1023) == 0) drain();
   }
   producer->flush_now();
@@ -69,7 +77,7 @@ result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::st
   drain();
   res.seconds = ms_since(start) / 1000.0;
   res.records = records;
-  res.bytes = records * record_size;
+  res.bytes = bytes;
   producer->close();
   return res;
 }

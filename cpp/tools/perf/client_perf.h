@@ -19,11 +19,13 @@ struct ProducerPerfResult {
   int64_t errors = 0;
 };
 
-// Produces `records` records of `record_size` random bytes to `topic`, at most `throughput`
-// records/s (-1: unlimited), and waits for every delivery report.
+// Produces `records` records to `topic`, at most `throughput` records/s (-1: unlimited), and
+// waits for every delivery report. The records are `payloads` in turn, or, when it is empty,
+// Kafka's producer-perf-test payload: one record of `record_size` random uppercase letters.
 result<ProducerPerfResult> run_producer_perf(const std::map<std::string, std::string>& props,
                                              const std::string& topic, int64_t records,
-                                             int32_t record_size, int64_t throughput);
+                                             int32_t record_size, int64_t throughput,
+                                             const std::vector<std::vector<uint8_t>>& payloads);
 
 struct ConsumerPerfResult {
   int64_t records = 0;

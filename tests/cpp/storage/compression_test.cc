@@ -1,6 +1,7 @@
 #include "storage/compression.h"
 
 #include <gtest/gtest.h>
+#include <zstd.h>
 
 #include <random>
 
@@ -68,6 +69,28 @@ TEST_P(CodecTest, RefusesTruncatedAndGarbledInput) {
   }
 }
 
+TEST_P(CodecTest, AppendsAfterWhatTheBufferHolds) {
+  for (bool compressible : {true, false}) {
+    bytes in = sample(200000, compressible), packed;
+    ASSERT_TRUE(compress(GetParam(), -1, in, packed));
+    bytes out = {1, 2, 3};
+    ASSERT_TRUE(decompress(GetParam(), packed, out, 1 << 24));
+    ASSERT_EQ(out.size(), in.size() + 3);
+    EXPECT_EQ(bytes(out.begin(), out.begin() + 3), (bytes{1, 2, 3}));
+    EXPECT_EQ(bytes(out.begin() + 3, out.end()), in);
+  }
+}
+
+TEST_P(CodecTest, LimitIsExactAtTheDecompressedSize) {
+  if (GetParam() == compression::none) return;
+  bytes in = sample(300000, true), packed, out;
+  ASSERT_TRUE(compress(GetParam(), -1, in, packed));
+  EXPECT_TRUE(decompress(GetParam(), packed, out, in.size()));
+  EXPECT_EQ(out, in);
+  out.clear();
+  EXPECT_FALSE(decompress(GetParam(), packed, out, in.size() - 1));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllCodecs, CodecTest,
                          ::testing::Values(compression::none, compression::gzip,
                                            compression::snappy, compression::lz4,
@@ -75,6 +98,29 @@ INSTANTIATE_TEST_SUITE_P(AllCodecs, CodecTest,
                          [](const auto& info) {
                            return std::string(compression_name(info.param));
                          });
+
+// The Java client streams zstd frames, which do not record their content size: decoded by
+// growing the buffer, within the same limit.
+TEST(Compression, ZstdFrameWithoutAContentSize) {
+  bytes in = sample(1 << 20, true);
+  ZSTD_CCtx* c = ZSTD_createCCtx();
+  bytes packed(ZSTD_compressBound(in.size()));
+  ZSTD_outBuffer out{packed.data(), packed.size(), 0};
+  ZSTD_inBuffer src{in.data(), in.size(), 0};
+  ZSTD_CCtx_setParameter(c, ZSTD_c_contentSizeFlag, 0);
+  size_t left = ZSTD_compressStream2(c, &out, &src, ZSTD_e_end);
+  ZSTD_freeCCtx(c);
+  ASSERT_EQ(left, 0u);
+  packed.resize(out.pos);
+  ASSERT_EQ(ZSTD_getFrameContentSize(packed.data(), packed.size()), ZSTD_CONTENTSIZE_UNKNOWN);
+  bytes unpacked;
+  ASSERT_TRUE(decompress(compression::zstd, packed, unpacked, 1 << 24));
+  EXPECT_EQ(unpacked, in);
+  unpacked.clear();
+  auto st = decompress(compression::zstd, packed, unpacked, 1000);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.code(), errc::corrupt_message);
+}
 
 TEST(Compression, ParsesNames) {
   EXPECT_EQ(parse_compression("lz4"), compression::lz4);
