@@ -2,6 +2,7 @@
 // (message.cc) straight from the fetched bytes.
 #include <pybind11/stl.h>
 
+#include <set>
 #include <unordered_map>
 
 #include "bindings/bindings.h"
@@ -132,17 +133,35 @@ class PyConsumer {
       return out.size() >= max || (first_only && !out.empty()) ||
              (c->group() && c->group()->has_event());
     });
-    serve_rebalance();
+    std::set<std::pair<std::string, int32_t>> changed;
+    if (serve_rebalance(&changed) && !out.empty()) {
+      // Records taken before a revocation must not reach the application after its
+      // on_revoke ran: the partition's new owner may already be reading them.
+      std::vector<client::ConsumedRecord> kept;
+      for (auto& r : out) {
+        if (!r.topic || !changed.count({*r.topic, r.partition})) kept.push_back(std::move(r));
+      }
+      out = std::move(kept);
+    }
     return out;
   }
 
   // Runs on_assign / on_revoke / on_lost for pending rebalance events and applies them
   // (unless the callback did: assign(), unassign(), incremental_*()).
-  void serve_rebalance() {
+  // Returns whether an event was served; `changed` gets the partitions it touched.
+  bool serve_rebalance(std::set<std::pair<std::string, int32_t>>* changed = nullptr) {
     client::GroupMember* g = consumer().group();
-    if (g == nullptr) return;
+    if (g == nullptr) return false;
     g->note_poll();
+    bool served = false;
     while (auto ev = g->take_event()) {
+      served = true;
+      if (changed != nullptr) {
+        for (const auto& tp : ev->partitions) changed->insert({tp.topic, tp.partition});
+        if (!ev->incremental) {
+          for (const auto& t : consumer().assignment()) changed->insert({t.topic, t.partition});
+        }
+      }
       py::list parts;
       std::vector<client::TopicPartitionOffset> tpos;
       for (const auto& tp : ev->partitions) {
@@ -176,6 +195,7 @@ class PyConsumer {
       g->event_applied(ev->seq);
       if (raised) throw std::move(*raised);
     }
+    return served;
   }
 
   std::unique_ptr<client::Consumer> consumer_;

@@ -142,7 +142,8 @@ status Consumer::assign(const std::vector<TopicPartitionOffset>& parts) {
     }
     PartitionState ps;
     auto old = partitions_.find({tpo.topic, tpo.partition});
-    ps.generation = old != partitions_.end() ? old->second.generation + 1 : 1;
+    (void)old;
+    ps.generation = ++generations_;  // never reused: a stale fetch cannot match it
     ps.topic = std::make_shared<const std::string>(tpo.topic);
     ps.partition = tpo.partition;
     ps.fetch_offset = tpo.offset;
@@ -177,7 +178,7 @@ status Consumer::incremental_assign(const std::vector<TopicPartitionOffset>& par
   }
   for (const auto& tpo : parts) {
     PartitionState ps;
-    ps.generation = 1;
+    ps.generation = ++generations_;
     ps.topic = std::make_shared<const std::string>(tpo.topic);
     ps.partition = tpo.partition;
     ps.fetch_offset = tpo.offset;
@@ -261,7 +262,7 @@ status Consumer::seek(const std::string& topic, int32_t partition, int64_t offse
                       partition);
   }
   auto& ps = it->second;
-  ++ps.generation;
+  ps.generation = ++generations_;
   ps.fetch_offset = offset;
   ps.position = offset >= 0 ? offset : offset_invalid;
   ps.eof_reported = false;

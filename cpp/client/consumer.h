@@ -143,6 +143,9 @@ class Consumer {
   size_t queued_bytes_ = 0;
   std::set<int32_t> leaders_in_flight_;
   std::map<key, int64_t> stored_;  // offsets to commit
+  // Source of PartitionState::generation, consumer-wide, so that a partition unassigned and
+  // assigned again never matches an answer to a fetch made for its earlier assignment.
+  uint64_t generations_ = 0;
   std::unique_ptr<GroupMember> group_;
   bool closing_ = false;
   bool woken_ = false;

@@ -254,7 +254,10 @@ result<Resp> GroupMember::call_interruptible(std::unique_lock<std::mutex>& lock,
 bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
   const bool cooperative = assignors_.front()->cooperative();
   if (!cooperative && !assigned_.empty()) {
-    // Eager: everything is given up before joining.
+    // Eager: everything is given up before joining; with enable.auto.commit, what was
+    // consumed is committed first (the group accepts this generation's commits until the
+    // new one starts).
+    auto_commit(lock);
     RebalanceEvent ev;
     ev.what = RebalanceEvent::kind::revoke;
     ev.partitions.assign(assigned_.begin(), assigned_.end());
@@ -367,6 +370,7 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
     if (!assigned_.count(tp)) added.push_back(tp);
   }
   if (!revoked.empty()) {
+    auto_commit(lock);
     for (const auto& tp : revoked) assigned_.erase(tp);
     RebalanceEvent ev;
     ev.what = RebalanceEvent::kind::revoke;

@@ -174,7 +174,10 @@ void Group::join(const JoinRequest& req, int64_t now, Outbox& out,
       members_.erase(old);
       answer(out, m.awaiting_join, join_error(errc::fenced_instance_id, old));
       answer(out, m.awaiting_sync, sync_error(errc::fenced_instance_id));
-      bool same = m.protocols == req.protocols;
+      // KIP-345: the same identity back; no rebalance unless the group's protocol would have
+      // to change (its subscription bytes differ anyway: they carry the generation it knew).
+      bool same = !protocol_ || std::any_of(req.protocols.begin(), req.protocols.end(),
+                                            [&](const auto& p) { return p.first == *protocol_; });
       m.id = id;
       fill(m);
       m.protocols = req.protocols;
