@@ -251,6 +251,15 @@ result<Resp> GroupMember::call_interruptible(std::unique_lock<std::mutex>& lock,
   return std::move(*slot->value);
 }
 
+void GroupMember::round_failed(std::unique_lock<std::mutex>& lock, const char* call, errc e) {
+  log().debug("group {}: {}: {}", config_.group_id, call, errc_name(e));
+  if (coordinator_error(e)) coordinator_ = -1;
+  if (e == errc::unknown_member_id || e == errc::illegal_generation) {
+    lose_assignment(lock, errc_name(e).data());
+    if (e == errc::unknown_member_id) member_id_.clear();
+  }
+}
+
 bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
   const bool cooperative = assignors_.front()->cooperative();
   if (!cooperative && !assigned_.empty()) {
@@ -292,12 +301,7 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
     return false;  // join again with it, at once
   }
   if (e != errc::none) {
-    log().debug("group {}: JoinGroup: {}", config_.group_id, errc_name(e));
-    if (coordinator_error(e)) coordinator_ = -1;
-    if (e == errc::unknown_member_id || e == errc::illegal_generation) {
-      lose_assignment(lock, errc_name(e).data());
-      if (e == errc::unknown_member_id) member_id_.clear();
-    }
+    round_failed(lock, "JoinGroup", e);
     if (e == errc::fenced_instance_id) {
       log().error("group {}: group.instance.id {} is used by another consumer", config_.group_id,
                   config_.group_instance_id.value_or(""));
@@ -332,12 +336,7 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
   if (closing_) return false;
   e = sr ? sr->error : sr.code();
   if (e != errc::none) {
-    log().debug("group {}: SyncGroup: {}", config_.group_id, errc_name(e));
-    if (coordinator_error(e)) coordinator_ = -1;
-    if (e == errc::unknown_member_id || e == errc::illegal_generation) {
-      lose_assignment(lock, errc_name(e).data());
-      if (e == errc::unknown_member_id) member_id_.clear();
-    }
+    round_failed(lock, "SyncGroup", e);
     return false;
   }
   std::set<TopicPartition> now_assigned;

@@ -97,6 +97,9 @@ class GroupMember {
   std::vector<std::string> matching_topics(std::unique_lock<std::mutex>& lock);
   void auto_commit(std::unique_lock<std::mutex>& lock);
   bool coordinator_error(errc e) const;
+  // A JoinGroup or SyncGroup failed with `e`: forget the coordinator or the member id, and
+  // the assignment, as the error says.
+  void round_failed(std::unique_lock<std::mutex>& lock, const char* call, errc e);
   // A request that close() can cut short (JoinGroup waits up to the rebalance timeout).
   // REQUIRES: `lock` held; released while waiting.
   template <typename Req, typename Resp>
