@@ -287,6 +287,33 @@ configuration names; bootstrap.servers is "shm://NAME".)doc")
           "Joins the consumer group (group.id) for these topics; '^regex' names are patterns. "
           "The callbacks run from poll()/consume() with (consumer, [TopicPartition]).")
       .def("unsubscribe", [](PyConsumer& c) { c.consumer().unsubscribe(); })
+      .def(
+          "pause",
+          [](PyConsumer& c, py::list partitions) { c.consumer().pause(to_tpos(partitions)); },
+          py::arg("partitions"), "Stops handing out (and fetching) messages of these partitions.")
+      .def(
+          "resume",
+          [](PyConsumer& c, py::list partitions) { c.consumer().resume(to_tpos(partitions)); },
+          py::arg("partitions"), "Resumes paused partitions from their positions.")
+      .def(
+          "offsets_for_times",
+          [](PyConsumer& c, py::list partitions, py::object timeout) {
+            auto tpos = to_tpos(partitions);
+            client::Consumer* raw = &c.consumer();
+            int64_t t = timeout_to_ms(timeout, -1);
+            result<std::vector<client::TopicPartitionOffset>> r = make_error(errc::fail, "");
+            {
+              py::gil_scoped_release release;
+              r = raw->offsets_for_times(tpos, t < 0 ? c.timeout_ms_ : t);
+            }
+            if (!r) throw_kafka(r.err());
+            py::list out;
+            for (const auto& x : *r) out.append(make_tp(x.topic, x.partition, x.offset));
+            return out;
+          },
+          py::arg("partitions"), py::arg("timeout") = py::none(),
+          "For each TopicPartition whose offset is a timestamp (ms), the earliest offset with a "
+          "timestamp at or after it (-1: none).")
       .def("memberid",
            [](PyConsumer& c) -> py::object {
              auto* g = c.consumer().group();

@@ -198,6 +198,59 @@ void Consumer::incremental_unassign(const std::vector<TopicPartitionOffset>& par
   // Read-ahead of removed partitions is dropped by consume() (no partition state).
 }
 
+void Consumer::set_paused(const std::vector<TopicPartitionOffset>& parts, bool paused) {
+  std::lock_guard lock(mu_);
+  for (const auto& tpo : parts) {
+    auto it = partitions_.find({tpo.topic, tpo.partition});
+    if (it == partitions_.end() || it->second.paused == paused) continue;
+    auto& ps = it->second;
+    ps.paused = paused;
+    if (paused && ps.position >= 0) {
+      // Read-ahead is dropped; resume() fetches again from the position, so the application
+      // gets nothing of a paused partition, as from librdkafka.
+      ps.generation = ++generations_;
+      ps.fetch_offset = ps.position;
+      ps.in_flight = false;
+      ps.queued_bytes = 0;
+    }
+  }
+  fetch_cv_.notify_all();
+}
+
+result<std::vector<TopicPartitionOffset>> Consumer::offsets_for_times(
+    const std::vector<TopicPartitionOffset>& parts, int64_t timeout_ms) {
+  std::vector<TopicPartitionOffset> out;
+  for (const auto& tpo : parts) {
+    if (tpo.offset < 0) {
+      return make_error(errc::invalid_arg, "{} [{}]: the timestamp must be >= 0, not {}", tpo.topic,
+                        tpo.partition, tpo.offset);
+    }
+    auto md = cluster_->fetch_metadata(std::vector<std::string>{tpo.topic}, false, timeout_ms);
+    if (!md) return md.err();
+    auto t = md->topics.find(tpo.topic);
+    if (t == md->topics.end() || t->second.error != errc::none) {
+      errc code = t == md->topics.end() ? errc::unknown_topic_or_partition : t->second.error;
+      return make_error(code, "{}: {}", tpo.topic, errc_description(code));
+    }
+    if (tpo.partition < 0 || static_cast<size_t>(tpo.partition) >= t->second.partitions.size()) {
+      return make_error(errc::unknown_partition, "Local: Unknown partition: {} [{}]", tpo.topic,
+                        tpo.partition);
+    }
+    int32_t leader = t->second.partitions[static_cast<size_t>(tpo.partition)].leader;
+    protocol::ListOffsetsRequest req;
+    req.topics.push_back(
+        {tpo.topic, {{partition_id(tpo.partition), no_leader_epoch, timestamp_ms(tpo.offset)}}});
+    auto resp = cluster_->call<protocol::ListOffsetsRequest, protocol::ListOffsetsResponse>(
+        leader, req, timeout_ms);
+    if (!resp) return resp.err();
+    const auto& p = resp->topics.at(0).partitions.at(0);
+    if (p.error != errc::none) return make_error(p.error, "{}", errc_description(p.error));
+    // The first offset whose timestamp is >= the one asked for; -1 (OFFSET_END) if none.
+    out.push_back({tpo.topic, tpo.partition, p.offset()});
+  }
+  return out;
+}
+
 status Consumer::subscribe(const std::vector<std::string>& topics) {
   if (!group_) {
     return make_error(errc::invalid_arg,
@@ -412,7 +465,9 @@ void Consumer::fetch_loop() {
           if (ps.fetch_offset != offset_invalid - 1) need_resolve = true;
           continue;
         }
-        if (ps.in_flight || now < ps.retry_after_ms || queued_bytes_ >= limit) continue;
+        if (ps.paused || ps.in_flight || now < ps.retry_after_ms || queued_bytes_ >= limit) {
+          continue;
+        }
         if (static_cast<size_t>(k.second) >= info->partitions.size()) {
           if (ps.retry_after_ms == 0 || now >= ps.retry_after_ms) {
             push_event_locked(

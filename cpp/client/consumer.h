@@ -71,6 +71,14 @@ class Consumer {
   void incremental_unassign(const std::vector<TopicPartitionOffset>& partitions);
   std::vector<TopicPartitionOffset> assignment() const;
 
+  // Stops (and restarts) fetching these partitions; a paused partition hands out nothing.
+  void pause(const std::vector<TopicPartitionOffset>& parts) { set_paused(parts, true); }
+  void resume(const std::vector<TopicPartitionOffset>& parts) { set_paused(parts, false); }
+  // Per partition, the earliest offset whose timestamp is >= the one given in `offset`
+  // (ListOffsets by timestamp); -1 when there is none.
+  result<std::vector<TopicPartitionOffset>> offsets_for_times(
+      const std::vector<TopicPartitionOffset>& parts, int64_t timeout_ms);
+
   // --- consumer groups (group.id) ---
   // Joins the group for these topics ("^regex" patterns allowed). _INVALID_ARG without
   // group.id. Rebalance events come from group()->take_event().
@@ -114,6 +122,7 @@ class Consumer {
     uint64_t generation = 0;  // bumped by seek/assign: older data is dropped
     bool in_flight = false;
     bool eof_reported = false;
+    bool paused = false;
     int64_t retry_after_ms = 0;
     size_t queued_bytes = 0;
   };
@@ -132,6 +141,7 @@ class Consumer {
   void handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
                     result<protocol::FetchResponse> resp);
   void push_event_locked(PartitionState& ps, errc code, std::string message);
+  void set_paused(const std::vector<TopicPartitionOffset>& parts, bool paused);
 
   ClientConfig config_;
   std::shared_ptr<ClusterClient> cluster_;

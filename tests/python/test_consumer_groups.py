@@ -106,3 +106,35 @@ def test_subscribe_needs_a_group_id(conf):
         c.subscribe(["anything"])
     assert ei.value.args[0].code() == shoal.KafkaError._INVALID_ARG
     c.close()
+
+
+def test_pause_hands_out_nothing_and_resume_continues_from_the_position(conf):
+    create_topic(conf, "pz", partitions=2)
+    produce(conf, "pz", 200, 2)
+    c = shoal.Consumer(conf)
+    c.assign([shoal.TopicPartition("pz", p, shoal.OFFSET_BEGINNING) for p in range(2)])
+    first = drain(c, 20)
+    c.pause([shoal.TopicPartition("pz", 0)])
+    while_paused = drain(c, 10_000, timeout=1.5)
+    assert all(m.partition() == 1 for m in while_paused)
+    c.resume([shoal.TopicPartition("pz", 0)])
+    after = drain(c, 200 - len(first) - len(while_paused))
+    values = [int(m.value()) for m in first + while_paused + after]
+    assert sorted(values) == list(range(200))  # each exactly once
+    c.close()
+
+
+def test_offsets_for_times_finds_the_first_record_at_or_after(conf):
+    create_topic(conf, "ts", partitions=1)
+    p = shoal.Producer(conf)
+    for i in range(100):
+        p.produce("ts", b"x", partition=0, timestamp=1_000_000 + 10 * i)
+    assert p.flush(30) == 0
+    c = shoal.Consumer(conf)
+    got = c.offsets_for_times(
+        [shoal.TopicPartition("ts", 0, 1_000_500), shoal.TopicPartition("ts", 0, 1_000_505)]
+    )
+    assert [tp.offset for tp in got] == [50, 51]
+    later = c.offsets_for_times([shoal.TopicPartition("ts", 0, 9_000_000_000_000)])
+    assert later[0].offset == -1
+    c.close()
