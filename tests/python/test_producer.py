@@ -4,7 +4,6 @@ form and the column fast path), local queue limits, delivery reports and LogAppe
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -17,17 +16,10 @@ import shoal
 from conftest import consume_all, create_topic
 
 REPO = Path(__file__).resolve().parents[2]
-# The copy kept with the C++ partitioner tests, so a clone of the repository alone runs them.
+# The shared vectors (../shared/vectors/murmur2.tsv), kept byte for byte with the C++
+# partitioner tests so a clone of the repository alone runs them.
 VENDORED_VECTORS = REPO / "tests" / "cpp" / "client" / "vectors" / "murmur2.tsv"
 CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
-
-
-def shared_vectors() -> Path | None:
-    """The shared original: $SHOAL_SHARED_DIR/vectors, or ../shared/vectors beside the repo."""
-    base = os.environ.get("SHOAL_SHARED_DIR")
-    path = Path(base) / "vectors" if base else REPO.parent / "shared" / "vectors"
-    path = path / "murmur2.tsv"
-    return path if path.exists() else None
 
 
 def read_vectors(path: Path) -> list[tuple[bytes, dict[int, int]]]:
@@ -57,15 +49,6 @@ def check_vectors(path: Path) -> int:
 
 def test_murmur2_vectors():
     assert check_vectors(VENDORED_VECTORS) == 26
-
-
-def test_murmur2_shared_vectors():
-    path = shared_vectors()
-    if path is None:
-        pytest.skip(
-            "no shared vectors: set SHOAL_SHARED_DIR or check out ../shared beside the repo"
-        )
-    assert check_vectors(path) > 0
 
 
 def test_murmur2_takes_bytes_or_str_and_checks_its_arguments():

@@ -107,24 +107,12 @@ void check_murmur2_vectors(const std::vector<murmur2_row>& rows) {
   }
 }
 
-// The copy kept with the tests, so a clone of the repository alone runs them.
+// The shared vectors (../shared/vectors/murmur2.tsv), kept byte for byte with the tests so a
+// clone of the repository alone runs them.
 TEST(Murmur2Vectors, VendoredCopy) {
   auto rows = read_murmur2_vectors(std::filesystem::path(SHOAL_TEST_DATA_DIR) / "murmur2.tsv");
   EXPECT_EQ(rows.size(), 26u);
   check_murmur2_vectors(rows);
-}
-
-// The shared original, where the checkout has it beside the repository.
-TEST(Murmur2Vectors, SharedCopy) {
-#ifdef SHOAL_SHARED_VECTORS_DIR
-  auto path = std::filesystem::path(SHOAL_SHARED_VECTORS_DIR) / "murmur2.tsv";
-  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is not present";
-  auto rows = read_murmur2_vectors(path);
-  EXPECT_FALSE(rows.empty());
-  check_murmur2_vectors(rows);
-#else
-  GTEST_SKIP() << "SHOAL_SHARED_VECTORS_DIR is not defined";
-#endif
 }
 
 // ---------------------------------------------------------------------------------------------
