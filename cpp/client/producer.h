@@ -199,7 +199,6 @@ class Producer {
   size_t queued_messages_ = 0;  // produced, not yet delivered or failed
   size_t queued_bytes_ = 0;
   size_t outstanding_ = 0;  // queued + reports not yet taken
-  int in_flight_requests_ = 0;
   std::map<int32_t, int> requests_to_;  // per broker: produce requests awaiting an answer
   // Idempotence: the id new partitions take, and when to ask again after a failure.
   int64_t producer_id_ = -1;
