@@ -198,7 +198,7 @@ class Producer {
   std::deque<DeliveryReport> reports_;
   size_t queued_messages_ = 0;  // produced, not yet delivered or failed
   size_t queued_bytes_ = 0;
-  size_t outstanding_ = 0;  // queued + reports not yet taken
+  size_t outstanding_ = 0;              // queued + reports not yet taken
   std::map<int32_t, int> requests_to_;  // per broker: produce requests awaiting an answer
   // Idempotence: the id new partitions take, and when to ask again after a failure.
   int64_t producer_id_ = -1;
