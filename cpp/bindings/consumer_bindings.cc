@@ -127,7 +127,15 @@ class PyConsumer {
   std::vector<client::ConsumedRecord> take(size_t max, int64_t timeout_ms, bool first_only) {
     std::vector<client::ConsumedRecord> out;
     client::Consumer* c = &consumer();
-    serve_rebalance();
+    serve_rebalance();  // notes the poll first: that may find max.poll.interval.ms overstayed
+    if (c->group() != nullptr) {
+      if (auto why = c->group()->take_poll_exceeded_error()) {
+        client::ConsumedRecord r;
+        r.error = errc::max_poll_exceeded;
+        r.error_message = std::move(*why);
+        out.push_back(std::move(r));
+      }
+    }
     interruptible_wait(timeout_ms, [&](int64_t slice) {
       c->consume(out, max - out.size(), std::min<int64_t>(slice, c->group() ? 20 : slice));
       return out.size() >= max || (first_only && !out.empty()) ||

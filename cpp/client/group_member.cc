@@ -48,6 +48,7 @@ status GroupMember::subscribe(const std::vector<std::string>& topics) {
     patterns_ = std::move(patterns);
     rejoin_ = true;
     next_topic_check_ms_ = 0;
+    last_poll_ms_ = monotonic_ms();  // max.poll.interval.ms counts from the subscription
   }
   cv_.notify_all();
   return {};
@@ -91,19 +92,47 @@ void GroupMember::note_poll() {
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    last_poll_ms_ = monotonic_ms();
-    if (poll_exceeded_) {
+    int64_t now = monotonic_ms();
+    if (!poll_exceeded_ && !member_id_.empty() &&
+        now - last_poll_ms_ > config_.max_poll_interval_ms) {
+      // Overdue, and the background thread has not seen it yet (the whole process may have
+      // been stopped): this member is out all the same. The background thread leaves; the
+      // poll after this one rejoins.
+      overstayed_locked(now);
+      wake = true;
+    } else if (poll_exceeded_ && !leave_pending_) {
       poll_exceeded_ = false;
       rejoin_ = true;
       wake = true;
     }
+    last_poll_ms_ = now;
   }
   if (wake) cv_.notify_all();
+}
+
+void GroupMember::overstayed_locked(int64_t now) {
+  log().warn(
+      "group {}: the application did not poll within max.poll.interval.ms={}: leaving the group",
+      config_.group_id, config_.max_poll_interval_ms);
+  poll_exceeded_ = true;
+  poll_exceeded_by_ms_ = now - last_poll_ms_ - config_.max_poll_interval_ms;
+  poll_exceeded_report_ = true;
+  leave_pending_ = true;
 }
 
 bool GroupMember::poll_interval_exceeded() const {
   std::lock_guard lock(mu_);
   return poll_exceeded_;
+}
+
+std::optional<std::string> GroupMember::take_poll_exceeded_error() {
+  std::lock_guard lock(mu_);
+  if (!poll_exceeded_report_) return std::nullopt;
+  poll_exceeded_report_ = false;
+  return fmt::format(
+      "Application maximum poll interval ({}ms) exceeded by {}ms: left the group; the next "
+      "poll rejoins it",
+      config_.max_poll_interval_ms, poll_exceeded_by_ms_);
 }
 
 std::string GroupMember::member_id() const {
@@ -418,11 +447,13 @@ void GroupMember::heartbeat(std::unique_lock<std::mutex>& lock) {
   }
 }
 
-void GroupMember::leave_locked(std::unique_lock<std::mutex>& lock, const char* why) {
+void GroupMember::leave_locked(std::unique_lock<std::mutex>& lock, const char* why, bool lost) {
   if (member_id_.empty()) return;
   if (!assigned_.empty()) {
     RebalanceEvent ev;
-    ev.what = RebalanceEvent::kind::revoke;
+    // A member that overstayed max.poll.interval.ms cannot commit what it holds any more:
+    // its partitions are lost, not revoked (librdkafka's rule), so on_lost runs.
+    ev.what = lost ? RebalanceEvent::kind::lost : RebalanceEvent::kind::revoke;
     ev.partitions.assign(assigned_.begin(), assigned_.end());
     assigned_.clear();
     events_.push_back(ev);  // not waited for: the member is leaving
@@ -458,18 +489,18 @@ void GroupMember::run() {
   std::unique_lock lock(mu_);
   while (!closing_) {
     int64_t now = monotonic_ms();
+    if (!poll_exceeded_ && !subscription_.empty() &&
+        now - last_poll_ms_ > config_.max_poll_interval_ms) {
+      overstayed_locked(now);
+    }
+    if (leave_pending_) {
+      leave_pending_ = false;
+      leave_locked(lock, "max.poll.interval.ms exceeded", /*lost=*/true);
+      continue;
+    }
     bool active = !subscription_.empty() && !poll_exceeded_;
     if (!active) {
       cv_.wait_for(lock, std::chrono::milliseconds(retry_ms));
-      continue;
-    }
-    if (now - last_poll_ms_ > config_.max_poll_interval_ms) {
-      log().warn(
-          "group {}: the application did not poll within max.poll.interval.ms={}: leaving the "
-          "group",
-          config_.group_id, config_.max_poll_interval_ms);
-      poll_exceeded_ = true;
-      leave_locked(lock, "max.poll.interval.ms exceeded");
       continue;
     }
     if (coordinator_ < 0 && !find_coordinator_locked(lock)) {

@@ -66,6 +66,9 @@ class GroupMember {
   // Set when max.poll.interval.ms passed without a poll (the member left the group); cleared
   // by the next note_poll(), which rejoins.
   bool poll_interval_exceeded() const;
+  // Once after the member left for overstaying max.poll.interval.ms: the text of the
+  // _MAX_POLL_EXCEEDED error the application's next poll returns (as librdkafka's does).
+  std::optional<std::string> take_poll_exceeded_error();
 
   // The committed offsets (-1001: none), from the coordinator.
   result<std::map<TopicPartition, int64_t>> committed(const std::vector<TopicPartition>& parts,
@@ -90,7 +93,10 @@ class GroupMember {
   result<std::vector<std::pair<std::string, bytes>>> compute_assignment(
       const std::vector<protocol::JoinGroupResponse::Member>& members, const std::string& protocol);
   void heartbeat(std::unique_lock<std::mutex>& lock);
-  void leave_locked(std::unique_lock<std::mutex>& lock, const char* why);
+  // Sends LeaveGroup; the assignment goes back to the application as revoked, or as lost.
+  void leave_locked(std::unique_lock<std::mutex>& lock, const char* why, bool lost = false);
+  // The application overstayed max.poll.interval.ms: marks the member for leaving.
+  void overstayed_locked(int64_t now);
   // Posts an event and waits (bounded) until the application applied it.
   void post_and_wait(std::unique_lock<std::mutex>& lock, RebalanceEvent ev);
   void lose_assignment(std::unique_lock<std::mutex>& lock, const char* why);
@@ -127,6 +133,9 @@ class GroupMember {
   uint64_t applied_seq_ = 0;
   int64_t last_poll_ms_ = 0;
   bool poll_exceeded_ = false;
+  bool poll_exceeded_report_ = false;  // the application has not been told yet
+  bool leave_pending_ = false;         // overstayed: the background thread sends LeaveGroup
+  int64_t poll_exceeded_by_ms_ = 0;
   int64_t next_heartbeat_ms_ = 0;
   int64_t next_auto_commit_ms_ = 0;
   int64_t next_topic_check_ms_ = 0;

@@ -16,6 +16,7 @@ different members.
   {"ev": "revoke" | "lost", "parts": [...], "member": ID}              when the callback ends
       A member's ownership interval [assign, revoke] thus encloses all it did with a partition.
   {"ev": "recs", "recs": [[topic, partition, offset, value], ...]}     records processed
+  {"ev": "error", "name": NAME}                                        an error event from consume()
   {"ev": "commit", "offsets": [[topic, partition, offset], ...], "errors": [NAME|null, ...]}
       per partition, or "error": NAME when the whole request failed
   {"ev": "crashing", "recs": [...]}   --crash-after: the batch between commit and processing,
@@ -132,6 +133,9 @@ def main() -> int:
     stopped_once = False
     while not stopping:
         msgs = consumer.consume(args.batch, 0.1)
+        for m in msgs:
+            if m.error() is not None:
+                emit("error", name=error_name(m.error()))
         batch = [
             (m.topic(), m.partition(), m.offset(), (m.value() or b"").decode())
             for m in msgs

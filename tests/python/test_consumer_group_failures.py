@@ -522,6 +522,13 @@ def test_a_frozen_member_is_fenced_and_its_commit_refused(
     )
     how = [e["ev"] for e in ice.events("revoke", "lost", after=t_stop)][:1]
     print(f"zombie commits: {len(zombie)}, all refused; it learnt by {how}")
+    if pause_past == "max.poll.interval.ms":
+        # Having overstayed max.poll.interval.ms, it left the group: its partitions are lost
+        # (on_lost, not on_revoke) and its next poll says why, as librdkafka's does.
+        assert how == ["lost"], ice.events("revoke", "lost", after=t_stop)
+        assert [e["name"] for e in ice.events("error", after=t_cont)][:1] == [
+            "_MAX_POLL_EXCEEDED"
+        ], ice.events("error", after=t_cont)
     counts = wait_all_processed(everyone, acked)
     print(f"{len(acked)} values, {len(duplicates(counts))} processed twice or more")
     check_single_owner(everyone, frozen={ice.name: t_stop})
