@@ -138,3 +138,44 @@ def test_offsets_for_times_finds_the_first_record_at_or_after(conf):
     later = c.offsets_for_times([shoal.TopicPartition("ts", 0, 9_000_000_000_000)])
     assert later[0].offset == -1
     c.close()
+
+
+def test_partition_eof_and_isolation_level_under_a_subscription(conf):
+    """enable.partition.eof reports the end of every assigned partition once per catch-up, and
+    isolation.level=read_committed is accepted (there are no transactions, so every record is
+    committed data and the last stable offset is the high watermark)."""
+    create_topic(conf, "g-eof", partitions=3)
+    produce(conf, "g-eof", 30, 3)
+    c = shoal.Consumer(
+        {
+            **conf,
+            **GROUP_CONF,
+            "group.id": "eof-readers",
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": True,
+            "isolation.level": "read_committed",
+        }
+    )
+    c.subscribe(["g-eof"])
+    values: list[int] = []
+    eofs: dict[int, int] = {}
+
+    def read_until_eofs() -> bool:
+        for m in c.consume(100, 0.1):
+            if m.error() is None:
+                values.append(int(m.value()))
+            else:
+                assert m.error().code() == shoal.KafkaError._PARTITION_EOF, m.error()
+                eofs[m.partition()] = m.offset()
+        return len(eofs) == 3
+
+    wait_for(read_until_eofs, 30, "an EOF event for every assigned partition")
+    assert sorted(values) == list(range(30))
+    assert eofs == {0: 10, 1: 10, 2: 10}
+    # New records in every partition, then the end again: one more EOF each.
+    eofs.clear()
+    produce(conf, "g-eof", 3, 3, start=30)  # one each
+    wait_for(read_until_eofs, 30, "EOF again after new records")
+    assert sorted(values) == list(range(33))
+    assert eofs == {0: 11, 1: 11, 2: 11}
+    c.close()
