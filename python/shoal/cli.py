@@ -6,6 +6,7 @@
     shoal perf producer --topic T --num-records N --record-size 100 --throughput -1
         [--compression-type all] [--batch-api] [--payload json]
     shoal perf consumer --topic T --messages N
+    shoal consumer-groups --bootstrap-server shm://NAME --list | --describe --group G | --delete
 
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
 """
@@ -227,6 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    from shoal.tools import consumer_groups
+
+    consumer_groups.add_parser(sub)
 
     cl = sub.add_parser(
         "cluster",
