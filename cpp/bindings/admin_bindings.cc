@@ -6,6 +6,7 @@
 #include "bindings/metadata_util.h"
 #include "bindings/py_util.h"
 #include "client/admin.h"
+#include "client/assignor.h"
 
 namespace py = pybind11;
 
@@ -39,6 +40,31 @@ class PyAdmin {
 };
 
 using topic_result = std::tuple<std::string, int, std::string>;
+
+// Runs an admin call with the GIL released; a request-level failure raises KafkaException.
+template <typename F>
+auto released(F&& f) {
+  py::gil_scoped_release release;
+  return f();
+}
+
+int64_t ms_or(const PyAdmin& a, double timeout_s) {
+  return timeout_s > 0 ? static_cast<int64_t>(timeout_s * 1000) : a.timeout_ms_;
+}
+
+// A member's assignment as [(topic, partition)], decoded from the consumer protocol (other
+// protocol types, e.g. Kafka Connect's, are opaque: no partitions).
+std::vector<std::pair<std::string, int32_t>> member_partitions(const std::string& protocol_type,
+                                                               const protocol::bytes& assignment) {
+  std::vector<std::pair<std::string, int32_t>> out;
+  if (protocol_type != "consumer" || assignment.empty()) return out;
+  auto a = client::decode_assignment(protocol::bytes_view(assignment.data(), assignment.size()));
+  if (!a) return out;
+  for (const auto& tp : a->assigned_partitions) {
+    for (int32_t p : tp.partitions) out.emplace_back(tp.topic, p);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -110,6 +136,155 @@ void register_admin(py::module_& m) {
             return list_topics(*a.admin_->cluster(), topic, timeout_to_ms(timeout, 60));
           },
           py::arg("topic") = py::none(), py::arg("timeout") = -1)
+      .def(
+          "describe_group",
+          // (group_id, error, message, state, protocol_type, assignor,
+          //  [(member_id, instance_id, client_id, host, [(topic, partition)])],
+          //  (coordinator id, host, port))
+          [](PyAdmin& a, const std::string& group, double timeout_s) {
+            int64_t ms = ms_or(a, timeout_s);
+            auto g = released([&] { return a.admin_->describe_group(group, ms); });
+            if (!g) throw_kafka(g.err());
+            auto coordinator = released([&] { return a.admin_->coordinator(group, ms); });
+            int32_t cid = coordinator ? *coordinator : -1;
+            // As BrokerMetadata.host: brokers are reached through the cluster's shared memory.
+            std::string host = cid >= 0 ? "shm://" + a.admin_->cluster()->config().cluster : "";
+            py::list members;
+            for (const auto& m : g->members) {
+              members.append(py::make_tuple(
+                  m.member_id, m.group_instance_id ? py::cast(*m.group_instance_id) : py::none(),
+                  m.client_id, m.client_host,
+                  member_partitions(g->protocol_type, m.member_assignment)));
+            }
+            return py::make_tuple(g->group_id, static_cast<int>(g->error),
+                                  g->error_message.value_or(""), g->group_state, g->protocol_type,
+                                  g->protocol_data, members, py::make_tuple(cid, host, 0));
+          },
+          py::arg("group"), py::arg("timeout"))
+      .def(
+          "offset_fetch",
+          // topics: [(topic, [partition])] or None (all the group committed).
+          // Returns (group error, [(topic, partition, offset, leader epoch, metadata, error)]).
+          [](PyAdmin& a, const std::string& group,
+             const std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>& topics,
+             bool require_stable, double timeout_s) {
+            protocol::OffsetFetchRequest req;
+            req.group_id = group;
+            req.require_stable = require_stable;
+            if (topics) {
+              req.topics.emplace();
+              for (const auto& [t, parts] : *topics) {
+                protocol::OffsetFetchRequest::Topic rt;
+                rt.name = t;
+                for (int32_t p : parts) rt.partition_indexes.push_back(partition_id(p));
+                req.topics->push_back(std::move(rt));
+              }
+            }
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] { return a.admin_->offset_fetch(req, ms); });
+            if (!resp) throw_kafka(resp.err());
+            std::vector<
+                std::tuple<std::string, int32_t, int64_t, int32_t, std::optional<std::string>, int>>
+                out;
+            for (const auto& t : resp->topics) {
+              for (const auto& p : t.partitions) {
+                out.emplace_back(t.name, p.partition_index(), p.committed_offset(),
+                                 p.committed_leader_epoch(), p.metadata, static_cast<int>(p.error));
+              }
+            }
+            return std::make_pair(static_cast<int>(resp->error), out);
+          },
+          py::arg("group"), py::arg("topics"), py::arg("require_stable"), py::arg("timeout"))
+      .def(
+          "offset_commit",
+          // offsets: [(topic, partition, offset, metadata)]; returns [(topic, partition, error)].
+          [](PyAdmin& a, const std::string& group,
+             const std::vector<
+                 std::tuple<std::string, int32_t, int64_t, std::optional<std::string>>>& offsets,
+             double timeout_s) {
+            protocol::OffsetCommitRequest req;
+            req.group_id = group;
+            for (const auto& [t, p, off, md] : offsets) {
+              if (req.topics.empty() || req.topics.back().name != t) req.topics.push_back({t, {}});
+              protocol::OffsetCommitRequest::Partition rp;
+              rp.partition_index = partition_id(p);
+              rp.committed_offset = offset(off);
+              rp.committed_metadata = md;
+              req.topics.back().partitions.push_back(std::move(rp));
+            }
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] { return a.admin_->offset_commit(req, ms); });
+            if (!resp) throw_kafka(resp.err());
+            std::vector<std::tuple<std::string, int32_t, int>> out;
+            for (const auto& t : resp->topics) {
+              for (const auto& p : t.partitions) {
+                out.emplace_back(t.name, p.partition_index(), static_cast<int>(p.error));
+              }
+            }
+            return out;
+          },
+          py::arg("group"), py::arg("offsets"), py::arg("timeout"))
+      .def(
+          "delete_group",
+          [](PyAdmin& a, const std::string& group, double timeout_s) {
+            int64_t ms = ms_or(a, timeout_s);
+            auto r = released([&] { return a.admin_->delete_group(group, ms); });
+            if (!r) throw_kafka(r.err());
+            return static_cast<int>(*r);
+          },
+          py::arg("group"), py::arg("timeout"))
+      .def(
+          "list_groups",
+          // Returns ([(group_id, protocol_type, state, type)], [(error, message)]).
+          [](PyAdmin& a, const std::vector<std::string>& states, double timeout_s) {
+            protocol::ListGroupsRequest req;
+            req.states_filter = states;
+            int64_t ms = ms_or(a, timeout_s);
+            std::vector<std::pair<int32_t, error>> failed;
+            auto groups = released([&] { return a.admin_->list_groups(req, ms, &failed); });
+            std::vector<std::tuple<std::string, std::string, std::string, std::string>> out;
+            for (const auto& g : groups) {
+              out.emplace_back(g.group_id, g.protocol_type, g.group_state, g.group_type);
+            }
+            std::vector<std::pair<int, std::string>> errors;
+            for (const auto& [id, e] : failed) {
+              errors.emplace_back(static_cast<int>(e.code),
+                                  fmt::format("broker {}: {}", id, e.message));
+            }
+            return std::make_pair(out, errors);
+          },
+          py::arg("states"), py::arg("timeout"))
+      .def(
+          "list_offsets",
+          // partitions: [(topic, partition, timestamp or -1 latest / -2 earliest / -3 max)].
+          // Returns [(topic, partition, error, offset, timestamp, leader epoch)].
+          [](PyAdmin& a, const std::vector<std::tuple<std::string, int32_t, int64_t>>& parts,
+             int isolation, double timeout_s) {
+            protocol::ListOffsetsRequest req;
+            req.isolation_level = isolation == 1 ? protocol::isolation_level::read_committed
+                                                 : protocol::isolation_level::read_uncommitted;
+            for (const auto& [t, p, ts] : parts) {
+              auto it = std::find_if(req.topics.begin(), req.topics.end(),
+                                     [&](const auto& x) { return x.name == t; });
+              if (it == req.topics.end()) {
+                req.topics.push_back({t, {}});
+                it = req.topics.end() - 1;
+              }
+              it->partitions.push_back({partition_id(p), no_leader_epoch, timestamp_ms(ts)});
+            }
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] { return a.admin_->list_offsets(req, ms); });
+            if (!resp) throw_kafka(resp.err());
+            std::vector<std::tuple<std::string, int32_t, int, int64_t, int64_t, int32_t>> out;
+            for (const auto& t : resp->topics) {
+              for (const auto& p : t.partitions) {
+                out.emplace_back(t.name, p.partition(), static_cast<int>(p.error), p.offset(),
+                                 p.timestamp(), p.leader_epoch());
+              }
+            }
+            return out;
+          },
+          py::arg("partitions"), py::arg("isolation_level"), py::arg("timeout"))
       .def("close", [](PyAdmin& a) {
         if (a.admin_) {
           py::gil_scoped_release release;

@@ -1,5 +1,7 @@
 #include "client/admin.h"
 
+#include <map>
+#include <set>
 #include <thread>
 
 #include "ipc/process.h"
@@ -72,6 +74,228 @@ result<protocol::DeleteTopicsResponse> Admin::delete_topics(
     const protocol::DeleteTopicsRequest& req, int64_t timeout_ms) {
   return to_controller<protocol::DeleteTopicsRequest, protocol::DeleteTopicsResponse>(req,
                                                                                       timeout_ms);
+}
+
+}  // namespace shoal::client
+
+namespace shoal::client {
+
+namespace {
+
+// The coordinator moved, is not elected yet, or is still loading the group: ask again.
+bool coordinator_moving(errc e) {
+  return e == errc::not_coordinator || e == errc::coordinator_not_available ||
+         e == errc::coordinator_load_in_progress || e == errc::transport || e == errc::timed_out ||
+         e == errc::all_brokers_down || e == errc::request_timed_out;
+}
+
+bool leader_moving(errc e) {
+  return e == errc::not_leader_or_follower || e == errc::leader_not_available ||
+         e == errc::fenced_leader_epoch || e == errc::unknown_leader_epoch ||
+         e == errc::kafka_storage_error || e == errc::transport || e == errc::timed_out ||
+         e == errc::all_brokers_down || e == errc::request_timed_out;
+}
+
+constexpr int64_t retry_backoff_ms = 50;
+
+}  // namespace
+
+result<int32_t> Admin::coordinator(const std::string& group, int64_t timeout_ms) {
+  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
+  error last = make_error(errc::coordinator_not_available, "no coordinator for group {}", group);
+  while (true) {
+    int64_t left = deadline - ipc::monotonic_ms();
+    if (left <= 0) return last;
+    protocol::FindCoordinatorRequest req;
+    req.key = group;
+    auto resp = cluster_->call<protocol::FindCoordinatorRequest, protocol::FindCoordinatorResponse>(
+        -1, req, left);
+    if (resp && resp->error == errc::none && resp->node_id() >= 0) return resp->node_id();
+    if (resp && !coordinator_moving(resp->error)) {
+      return make_error(resp->error, "{}",
+                        resp->error_message.value_or(std::string(errc_name(resp->error))));
+    }
+    if (!resp) {
+      last = resp.err();
+    } else {
+      last = make_error(resp->error, "no coordinator for group {} yet", group);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
+  }
+}
+
+template <typename Req, typename Resp>
+result<Resp> Admin::to_coordinator(const std::string& group, const Req& req, int64_t timeout_ms,
+                                   const std::function<bool(const Resp&)>& retry) {
+  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
+  result<Resp> last =
+      make_error(errc::coordinator_not_available, "no coordinator for group {}", group);
+  while (true) {
+    int64_t left = deadline - ipc::monotonic_ms();
+    if (left <= 0) return last;
+    auto id = coordinator(group, left);
+    if (!id) return id.err();
+    left = deadline - ipc::monotonic_ms();
+    if (left <= 0) return last;
+    last = cluster_->call<Req, Resp>(*id, req, left);
+    if (last ? !retry(*last) : !coordinator_moving(last.code())) return last;
+    std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
+  }
+}
+
+result<protocol::DescribeGroupsResponse::Group> Admin::describe_group(const std::string& group,
+                                                                      int64_t timeout_ms) {
+  protocol::DescribeGroupsRequest req;
+  req.groups.push_back(group);
+  SHOAL_ASSIGN_OR_RETURN(
+      auto resp, (to_coordinator<protocol::DescribeGroupsRequest, protocol::DescribeGroupsResponse>(
+                     group, req, timeout_ms, [](const protocol::DescribeGroupsResponse& r) {
+                       return r.groups.size() == 1 && coordinator_moving(r.groups[0].error);
+                     })));
+  if (resp.groups.size() != 1) {
+    return make_error(errc::unknown_server_error, "DescribeGroups answered {} groups, not 1",
+                      resp.groups.size());
+  }
+  return std::move(resp.groups[0]);
+}
+
+result<protocol::OffsetFetchResponse> Admin::offset_fetch(const protocol::OffsetFetchRequest& req,
+                                                          int64_t timeout_ms) {
+  return to_coordinator<protocol::OffsetFetchRequest, protocol::OffsetFetchResponse>(
+      req.group_id, req, timeout_ms,
+      [](const protocol::OffsetFetchResponse& r) { return coordinator_moving(r.error); });
+}
+
+result<protocol::OffsetCommitResponse> Admin::offset_commit(
+    const protocol::OffsetCommitRequest& req, int64_t timeout_ms) {
+  return to_coordinator<protocol::OffsetCommitRequest, protocol::OffsetCommitResponse>(
+      req.group_id, req, timeout_ms, [](const protocol::OffsetCommitResponse& r) {
+        // Group-wide errors are repeated on every partition.
+        for (const auto& t : r.topics) {
+          for (const auto& p : t.partitions) {
+            if (!coordinator_moving(p.error)) return false;
+          }
+        }
+        return !r.topics.empty();
+      });
+}
+
+result<errc> Admin::delete_group(const std::string& group, int64_t timeout_ms) {
+  protocol::DeleteGroupsRequest req;
+  req.groups_names.push_back(group);
+  SHOAL_ASSIGN_OR_RETURN(
+      auto resp, (to_coordinator<protocol::DeleteGroupsRequest, protocol::DeleteGroupsResponse>(
+                     group, req, timeout_ms, [](const protocol::DeleteGroupsResponse& r) {
+                       return r.results.size() == 1 && coordinator_moving(r.results[0].error);
+                     })));
+  if (resp.results.size() != 1) {
+    return make_error(errc::unknown_server_error, "DeleteGroups answered {} groups, not 1",
+                      resp.results.size());
+  }
+  return resp.results[0].error;
+}
+
+std::vector<protocol::ListGroupsResponse::Group> Admin::list_groups(
+    const protocol::ListGroupsRequest& req, int64_t timeout_ms,
+    std::vector<std::pair<int32_t, error>>* failed) {
+  std::vector<protocol::ListGroupsResponse::Group> out;
+  for (int32_t id : cluster_->live_brokers()) {
+    auto resp = cluster_->call<protocol::ListGroupsRequest, protocol::ListGroupsResponse>(
+        id, req, timeout_ms);
+    if (!resp || resp->error != errc::none) {
+      if (failed != nullptr) {
+        failed->emplace_back(id, resp ? make_error(resp->error,
+                                                   "broker {} could not list its "
+                                                   "groups",
+                                                   id)
+                                      : resp.err());
+      }
+      continue;
+    }
+    for (auto& g : resp->groups) out.push_back(std::move(g));
+  }
+  return out;
+}
+
+result<protocol::ListOffsetsResponse> Admin::list_offsets(const protocol::ListOffsetsRequest& req,
+                                                          int64_t timeout_ms) {
+  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
+  using Key = std::pair<std::string, int32_t>;
+  // The answer so far for every partition asked, in the order asked.
+  protocol::ListOffsetsResponse out;
+  std::map<Key, protocol::ListOffsetsResponse::Partition*> slot;
+  std::map<Key, const protocol::ListOffsetsRequest::Partition*> asked;
+  std::vector<std::string> topics;
+  for (const auto& t : req.topics) {
+    topics.push_back(t.name);
+    out.topics.push_back({t.name, {}});
+    for (const auto& p : t.partitions) {
+      protocol::ListOffsetsResponse::Partition r;
+      r.partition = p.partition;
+      r.error = errc::leader_not_available;
+      out.topics.back().partitions.push_back(r);
+      asked[{t.name, p.partition()}] = &p;
+    }
+  }
+  for (auto& t : out.topics) {
+    for (auto& p : t.partitions) slot[{t.name, p.partition()}] = &p;
+  }
+  std::set<Key> pending;
+  for (const auto& [k, _] : asked) pending.insert(k);
+  while (!pending.empty()) {
+    int64_t left = deadline - ipc::monotonic_ms();
+    if (left <= 0) break;
+    auto md = cluster_->fetch_metadata(topics, false, left);
+    if (!md) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
+      continue;
+    }
+    std::map<int32_t, protocol::ListOffsetsRequest> by_leader;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const auto& [topic, partition] = *it;
+      auto ti = md->topics.find(topic);
+      errc final_error = errc::none;
+      if (ti == md->topics.end() || ti->second.error == errc::unknown_topic_or_partition) {
+        final_error = errc::unknown_topic_or_partition;
+      } else if (partition < 0 || static_cast<size_t>(partition) >= ti->second.partitions.size()) {
+        final_error = errc::unknown_topic_or_partition;
+      }
+      if (final_error != errc::none) {
+        slot[*it]->error = final_error;
+        it = pending.erase(it);
+        continue;
+      }
+      int32_t leader = ti->second.partitions[static_cast<size_t>(partition)].leader;
+      if (leader >= 0) {
+        auto& r = by_leader[leader];
+        r.isolation_level = req.isolation_level;
+        if (r.topics.empty() || r.topics.back().name != topic) r.topics.push_back({topic, {}});
+        r.topics.back().partitions.push_back(*asked[*it]);
+      }
+      ++it;
+    }
+    for (auto& [leader, r] : by_leader) {
+      left = deadline - ipc::monotonic_ms();
+      if (left <= 0) break;
+      auto resp = cluster_->call<protocol::ListOffsetsRequest, protocol::ListOffsetsResponse>(
+          leader, r, left);
+      if (!resp) continue;
+      for (const auto& t : resp->topics) {
+        for (const auto& p : t.partitions) {
+          Key k{t.name, p.partition()};
+          auto s = slot.find(k);
+          if (s == slot.end()) continue;
+          *s->second = p;
+          if (!leader_moving(p.error)) pending.erase(k);
+        }
+      }
+    }
+    if (!pending.empty()) {
+      for (const auto& t : topics) cluster_->invalidate(t);
+      std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
+    }
+  }
+  return out;
 }
 
 }  // namespace shoal::client

@@ -1,10 +1,14 @@
 // The admin client: topic creation and deletion sent to the controller (found through
-// metadata, as Kafka's admin client finds it), and cluster metadata.
+// metadata, as Kafka's admin client finds it), consumer-group calls sent to each group's
+// coordinator, offsets from partition leaders, and cluster metadata.
 //
 // Thread safety: all methods are safe from any thread.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "client/client_config.h"
 #include "client/cluster_client.h"
@@ -19,6 +23,31 @@ class Admin {
                                                        int64_t timeout_ms);
   result<protocol::DeleteTopicsResponse> delete_topics(const protocol::DeleteTopicsRequest& req,
                                                        int64_t timeout_ms);
+  // Group calls, each sent to the group's coordinator (found with FindCoordinator and looked
+  // up again while it moves or loads the group's offsets), as Kafka's admin client sends them.
+  result<protocol::DescribeGroupsResponse::Group> describe_group(const std::string& group,
+                                                                 int64_t timeout_ms);
+  result<protocol::OffsetFetchResponse> offset_fetch(const protocol::OffsetFetchRequest& req,
+                                                     int64_t timeout_ms);
+  // A commit from outside the group (generation -1), which only an empty group accepts.
+  result<protocol::OffsetCommitResponse> offset_commit(const protocol::OffsetCommitRequest& req,
+                                                       int64_t timeout_ms);
+  result<errc> delete_group(const std::string& group, int64_t timeout_ms);
+  // The coordinator's broker id.
+  result<int32_t> coordinator(const std::string& group, int64_t timeout_ms);
+
+  // Every group of every live broker (each broker lists the groups it coordinates). A broker
+  // that does not answer is reported in `failed` with its error; the rest are still listed.
+  std::vector<protocol::ListGroupsResponse::Group> list_groups(
+      const protocol::ListGroupsRequest& req, int64_t timeout_ms,
+      std::vector<std::pair<int32_t, error>>* failed);
+
+  // ListOffsets for any partitions: split by leader, retried on leader changes, merged back
+  // into one response in the order asked. A partition that still fails at the deadline keeps
+  // its error.
+  result<protocol::ListOffsetsResponse> list_offsets(const protocol::ListOffsetsRequest& req,
+                                                     int64_t timeout_ms);
+
   std::shared_ptr<ClusterClient> cluster() const { return cluster_; }
   void close() { cluster_->close(); }
 
@@ -29,6 +58,10 @@ class Admin {
   // Sends to the controller, following it if it moves, until timeout_ms.
   template <typename Req, typename Resp>
   result<Resp> to_controller(const Req& req, int64_t timeout_ms);
+  // Sends to the group's coordinator until `retry` says the answer is final or timeout_ms.
+  template <typename Req, typename Resp>
+  result<Resp> to_coordinator(const std::string& group, const Req& req, int64_t timeout_ms,
+                              const std::function<bool(const Resp&)>& retry);
   std::shared_ptr<ClusterClient> cluster_;
 };
 

@@ -8,6 +8,13 @@ Kafka cluster by changing configuration.
 import os as _os
 
 from shoal import _core
+from shoal._admin_model import (
+    ConsumerGroupState,
+    ConsumerGroupTopicPartitions,
+    ConsumerGroupType,
+    IsolationLevel,
+    Node,
+)
 from shoal._core import Consumer, Message, Producer, __version__, murmur2
 from shoal._model import (
     OFFSET_BEGINNING,
@@ -56,6 +63,10 @@ __all__ = [
     "ClusterMetadata",
     "ConsumeError",
     "Consumer",
+    "ConsumerGroupState",
+    "ConsumerGroupTopicPartitions",
+    "ConsumerGroupType",
+    "IsolationLevel",
     "KafkaError",
     "KafkaException",
     "KeyDeserializationError",
@@ -63,6 +74,7 @@ __all__ = [
     "Message",
     "NewPartitions",
     "NewTopic",
+    "Node",
     "PartitionMetadata",
     "ProduceError",
     "Producer",

@@ -7,10 +7,98 @@ import threading
 from typing import Any
 
 from shoal import _core
-from shoal._model import ClusterMetadata, NewTopic
-from shoal.error import KafkaException, _error_for
+from shoal._admin_model import (
+    ConsumerGroupDescription,
+    ConsumerGroupLag,
+    ConsumerGroupListing,
+    ConsumerGroupState,
+    ConsumerGroupTopicPartitions,
+    ConsumerGroupType,
+    IsolationLevel,
+    ListConsumerGroupsResult,
+    ListOffsetsResultInfo,
+    MemberAssignment,
+    MemberDescription,
+    Node,
+    OffsetSpec,
+)
+from shoal._model import OFFSET_INVALID, ClusterMetadata, NewTopic, TopicPartition
+from shoal.error import KafkaError, KafkaException, _error_for
 
-__all__ = ["AdminClient"]
+__all__ = [
+    "AdminClient",
+    "ConsumerGroupDescription",
+    "ConsumerGroupLag",
+    "ConsumerGroupListing",
+    "ConsumerGroupState",
+    "ConsumerGroupTopicPartitions",
+    "ConsumerGroupType",
+    "IsolationLevel",
+    "ListConsumerGroupsResult",
+    "ListOffsetsResultInfo",
+    "MemberAssignment",
+    "MemberDescription",
+    "Node",
+    "OffsetSpec",
+]
+
+
+def _settle(futures: dict[Any, concurrent.futures.Future[Any]], work: Any) -> None:
+    """Runs ``work(key)`` for every future on one thread, setting its result, or its exception
+    (a KafkaException as raised; anything else wrapped as confluent-kafka's are)."""
+
+    def run() -> None:
+        for key, f in futures.items():
+            try:
+                f.set_result(work(key))
+            except BaseException as e:
+                f.set_exception(e)
+
+    threading.Thread(target=run, name="shoal-admin", daemon=True).start()
+
+
+def _raise_for(code: int, message: str = "") -> None:
+    if code != 0:
+        raise KafkaException(_error_for(code, message or None))
+
+
+def _timeout(kwargs: dict[str, Any]) -> float:
+    t = kwargs.get("request_timeout", 0)
+    if not isinstance(t, int | float) or isinstance(t, bool) or t < 0:
+        raise ValueError("request_timeout must be a non-negative number of seconds")
+    return float(t)
+
+
+def _check_group_ids(group_ids: Any) -> list[str]:
+    if not isinstance(group_ids, list) or not all(isinstance(g, str) for g in group_ids):
+        raise TypeError("Expected list of group ids (str)")
+    if not group_ids:
+        raise ValueError("Expected at least one group id")
+    if any(not g for g in group_ids):
+        raise ValueError("group id must not be empty")
+    return group_ids
+
+
+def _one_group_request(request: Any, what: str) -> ConsumerGroupTopicPartitions:
+    """confluent-kafka takes a list of exactly one ConsumerGroupTopicPartitions."""
+    if not isinstance(request, list) or not all(
+        isinstance(r, ConsumerGroupTopicPartitions) for r in request
+    ):
+        raise TypeError(f"Expected a list of ConsumerGroupTopicPartitions for {what}")
+    if len(request) != 1:
+        raise ValueError(f"Currently we support {what} request for 1 group only")
+    r = request[0]
+    if not isinstance(r.group_id, str) or not r.group_id:
+        raise ValueError("group_id must be a non-empty str")
+    if r.topic_partitions is not None:
+        if not isinstance(r.topic_partitions, list) or not all(
+            isinstance(tp, TopicPartition) for tp in r.topic_partitions
+        ):
+            raise TypeError("topic_partitions must be a list of TopicPartition")
+        for tp in r.topic_partitions:
+            if not tp.topic or tp.partition < 0:
+                raise ValueError(f"invalid topic partition {tp}")
+    return r
 
 
 def _run(fn: Any, futures: dict[str, concurrent.futures.Future[Any]]) -> None:
@@ -103,6 +191,263 @@ class AdminClient:
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> ClusterMetadata:
         """Cluster metadata: brokers, topics, and each partition's leader, replicas and ISR."""
         return self._admin.list_topics(topic, timeout)
+
+    # ---- consumer groups ----
+
+    def list_consumer_groups(self, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        """The groups of every broker: a Future of ListConsumerGroupsResult. kwargs:
+        ``states`` (a set of ConsumerGroupState to keep), ``types`` (a set of
+        ConsumerGroupType), ``request_timeout`` (seconds)."""
+        states = kwargs.get("states") or set()
+        types = kwargs.get("types") or set()
+        if not all(isinstance(st, ConsumerGroupState) for st in states):
+            raise TypeError("states must be a set of ConsumerGroupState")
+        if not all(isinstance(t, ConsumerGroupType) for t in types):
+            raise TypeError("types must be a set of ConsumerGroupType")
+        if ConsumerGroupState.UNKNOWN in states:
+            raise ValueError("UNKNOWN is not a state to list groups by")
+        timeout = _timeout(kwargs)
+        names = sorted(st._kafka_name() for st in states)
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def work(_key: Any) -> ListConsumerGroupsResult:
+            groups, errors = self._admin.list_groups(names, timeout)
+            valid = []
+            for group_id, protocol_type, state, _type in sorted(groups):
+                group_type = ConsumerGroupType.CLASSIC
+                if types and group_type not in types:
+                    continue
+                valid.append(
+                    ConsumerGroupListing(
+                        group_id,
+                        protocol_type == "",
+                        ConsumerGroupState._from_kafka(state),
+                        group_type,
+                    )
+                )
+            return ListConsumerGroupsResult(
+                valid, [KafkaException(_error_for(c, m)) for c, m in errors]
+            )
+
+        _settle({None: future}, work)
+        return future
+
+    def describe_consumer_groups(
+        self, group_ids: list[str], **kwargs: Any
+    ) -> dict[str, concurrent.futures.Future[Any]]:
+        """Describes groups: {group_id: Future of ConsumerGroupDescription}. A group nobody
+        knows is described as DEAD with no members, as Kafka describes it. kwargs:
+        ``request_timeout``, ``include_authorized_operations`` (there are no ACLs: None)."""
+        timeout = _timeout(kwargs)
+        futures = {g: concurrent.futures.Future() for g in _check_group_ids(group_ids)}
+
+        def work(group: str) -> ConsumerGroupDescription:
+            gid, code, message, state, protocol_type, assignor, members, coord = (
+                self._admin.describe_group(group, timeout)
+            )
+            _raise_for(code, message)
+            return ConsumerGroupDescription(
+                gid,
+                protocol_type == "" and state != "Dead",
+                [
+                    MemberDescription(
+                        member_id,
+                        client_id,
+                        host,
+                        MemberAssignment([TopicPartition(t, p) for t, p in parts]),
+                        instance_id,
+                    )
+                    for member_id, instance_id, client_id, host, parts in members
+                ],
+                assignor,
+                ConsumerGroupState._from_kafka(state),
+                Node(*coord),
+            )
+
+        _settle(futures, work)
+        return futures
+
+    def delete_consumer_groups(
+        self, group_ids: list[str], **kwargs: Any
+    ) -> dict[str, concurrent.futures.Future[None]]:
+        """Deletes empty groups and their committed offsets: {group_id: Future}. Errors:
+        GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP."""
+        timeout = _timeout(kwargs)
+        futures = {g: concurrent.futures.Future() for g in _check_group_ids(group_ids)}
+
+        def work(group: str) -> None:
+            _raise_for(self._admin.delete_group(group, timeout))
+
+        _settle(futures, work)
+        return futures
+
+    def list_consumer_group_offsets(
+        self, list_consumer_group_offsets_request: list[ConsumerGroupTopicPartitions], **kwargs: Any
+    ) -> dict[str, concurrent.futures.Future[Any]]:
+        """A group's committed offsets: {group_id: Future of ConsumerGroupTopicPartitions}
+        whose TopicPartitions carry the offset (OFFSET_INVALID: nothing committed) and any
+        per-partition error. topic_partitions None: every partition the group committed.
+        kwargs: ``require_stable``, ``request_timeout``."""
+        r = _one_group_request(list_consumer_group_offsets_request, "list consumer group offsets")
+        timeout = _timeout(kwargs)
+        require_stable = bool(kwargs.get("require_stable", False))
+        topics = None
+        if r.topic_partitions is not None:
+            by_topic: dict[str, list[int]] = {}
+            for tp in r.topic_partitions:
+                by_topic.setdefault(tp.topic, []).append(tp.partition)
+            topics = list(by_topic.items())
+
+        def work(group: str) -> ConsumerGroupTopicPartitions:
+            code, rows = self._admin.offset_fetch(group, topics, require_stable, timeout)
+            _raise_for(code)
+            out = []
+            for topic, partition, offset, epoch, metadata, err in sorted(rows):
+                out.append(
+                    TopicPartition._make(
+                        topic,
+                        partition,
+                        offset if offset >= 0 else OFFSET_INVALID,
+                        metadata or None,
+                        epoch if epoch >= 0 else None,
+                        _error_for(err) if err else None,
+                    )
+                )
+            return ConsumerGroupTopicPartitions(group, out)
+
+        futures = {r.group_id: concurrent.futures.Future()}
+        _settle(futures, work)
+        return futures
+
+    def alter_consumer_group_offsets(
+        self,
+        alter_consumer_group_offsets_request: list[ConsumerGroupTopicPartitions],
+        **kwargs: Any,
+    ) -> dict[str, concurrent.futures.Future[Any]]:
+        """Sets a group's committed offsets, as ``kafka-consumer-groups --reset-offsets``
+        does: only while the group has no members (else UNKNOWN_MEMBER_ID per partition, as
+        Kafka answers a commit from outside a live group). Returns {group_id: Future of
+        ConsumerGroupTopicPartitions} with each partition's error."""
+        r = _one_group_request(alter_consumer_group_offsets_request, "alter consumer group offsets")
+        if not r.topic_partitions:
+            raise ValueError("alter_consumer_group_offsets needs topic_partitions")
+        for tp in r.topic_partitions:
+            if tp.offset < 0:
+                raise ValueError(f"offset must be >= 0 in {tp}")
+        timeout = _timeout(kwargs)
+        offsets = [(tp.topic, tp.partition, tp.offset, tp.metadata) for tp in r.topic_partitions]
+        wanted = {(tp.topic, tp.partition): tp.offset for tp in r.topic_partitions}
+
+        def work(group: str) -> ConsumerGroupTopicPartitions:
+            rows = self._admin.offset_commit(group, offsets, timeout)
+            out = [
+                TopicPartition._make(
+                    t,
+                    p,
+                    wanted.get((t, p), OFFSET_INVALID),
+                    None,
+                    None,
+                    _error_for(err) if err else None,
+                )
+                for t, p, err in rows
+            ]
+            return ConsumerGroupTopicPartitions(group, out)
+
+        futures = {r.group_id: concurrent.futures.Future()}
+        _settle(futures, work)
+        return futures
+
+    def list_offsets(
+        self, topic_partition_offsets: dict[TopicPartition, OffsetSpec], **kwargs: Any
+    ) -> dict[TopicPartition, concurrent.futures.Future[Any]]:
+        """Offsets from the partitions' leaders: {TopicPartition: Future of
+        ListOffsetsResultInfo}. kwargs: ``isolation_level`` (IsolationLevel),
+        ``request_timeout``."""
+        if not isinstance(topic_partition_offsets, dict):
+            raise TypeError("Expected a dict of TopicPartition to OffsetSpec")
+        if not topic_partition_offsets:
+            raise ValueError("Expected at least one partition")
+        asked = []
+        for tp, spec in topic_partition_offsets.items():
+            if not isinstance(tp, TopicPartition) or not isinstance(spec, OffsetSpec):
+                raise TypeError("Expected a dict of TopicPartition to OffsetSpec")
+            if not tp.topic or tp.partition < 0:
+                raise ValueError(f"invalid topic partition {tp}")
+            asked.append((tp.topic, tp.partition, spec._value))
+        isolation = kwargs.get("isolation_level", IsolationLevel.READ_UNCOMMITTED)
+        if not isinstance(isolation, IsolationLevel):
+            raise TypeError("isolation_level must be an IsolationLevel")
+        timeout = _timeout(kwargs)
+        futures = {tp: concurrent.futures.Future() for tp in topic_partition_offsets}
+
+        def run() -> None:
+            try:
+                rows = self._admin.list_offsets(asked, isolation.value, timeout)
+            except BaseException as e:
+                for f in futures.values():
+                    f.set_exception(e)
+                return
+            answers = {(t, p): (err, off, ts, ep) for t, p, err, off, ts, ep in rows}
+            for tp, f in futures.items():
+                err, off, ts, ep = answers.get(
+                    (tp.topic, tp.partition), (KafkaError._TIMED_OUT, -1, -1, -1)
+                )
+                if err:
+                    f.set_exception(KafkaException(_error_for(err)))
+                else:
+                    f.set_result(ListOffsetsResultInfo(off, ts, ep))
+
+        threading.Thread(target=run, name="shoal-admin", daemon=True).start()
+        return futures
+
+    def list_consumer_group_lag(
+        self, group_id: str, request_timeout: float = 0
+    ) -> list[ConsumerGroupLag]:
+        """Shoal's extension (confluent-kafka has none; this is what ``kafka-consumer-groups
+        --describe`` computes): for every partition the group's members own or the group
+        committed, the committed offset, the log end offset, the lag and the owning member,
+        sorted by topic and partition. Built from describe_consumer_groups,
+        list_consumer_group_offsets and list_offsets, so the same code works on Kafka with
+        those three calls. Raises KafkaException (e.g. COORDINATOR_NOT_AVAILABLE)."""
+        kw = {"request_timeout": request_timeout}
+        desc = self.describe_consumer_groups([group_id], **kw)[group_id].result()
+        owner: dict[tuple[str, int], MemberDescription] = {}
+        for m in desc.members:
+            for tp in m.assignment.topic_partitions:
+                owner[(tp.topic, tp.partition)] = m
+        committed = (
+            self.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id)], **kw)[
+                group_id
+            ]
+            .result()
+            .topic_partitions
+            or []
+        )
+        current = {(tp.topic, tp.partition): tp.offset for tp in committed if tp.error is None}
+        keys = sorted(set(owner) | set(current))
+        if not keys:
+            return []
+        ends = self.list_offsets({TopicPartition(t, p): OffsetSpec.latest() for t, p in keys}, **kw)
+        by_key = {(tp.topic, tp.partition): f for tp, f in ends.items()}
+        rows = []
+        for t, p in keys:
+            end = by_key[(t, p)].result().offset
+            off = current.get((t, p), OFFSET_INVALID)
+            m = owner.get((t, p))
+            rows.append(
+                ConsumerGroupLag(
+                    group_id,
+                    t,
+                    p,
+                    off if off >= 0 else None,
+                    end,
+                    m.member_id if m else None,
+                    m.client_id if m else None,
+                    m.host if m else None,
+                    m.group_instance_id if m else None,
+                )
+            )
+        return rows
 
     def close(self) -> None:
         self._admin.close()

@@ -64,7 +64,9 @@ void handle_join_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_v
   j.member_id = req->member_id;
   j.group_instance_id = req->group_instance_id;
   j.client_id = ctx.header.client_id;
-  j.client_host = "pid " + std::to_string(ctx.client_pid);
+  // Kafka records the client's address ("/127.0.0.1"); a shared-memory client has none, and
+  // its process id says more on one host. No space, so tools' columns stay split-able.
+  j.client_host = "/pid:" + std::to_string(ctx.client_pid);
   j.session_timeout_ms = req->session_timeout_ms;
   j.rebalance_timeout_ms = req->rebalance_timeout_ms;
   j.protocol_type = req->protocol_type;
