@@ -1543,3 +1543,452 @@ struct OffsetDeleteResponse {
 };
 
 }  // namespace shoal::protocol
+
+namespace shoal::protocol {
+
+// ---- CreatePartitions (37) ----
+
+// Adds partitions to topics; sent to the controller. A partition count can only grow.
+struct CreatePartitionsRequest {
+  static constexpr api_key api = api_key::create_partitions;
+  static constexpr std::string_view name = "CreatePartitionsRequest";
+
+  struct Assignment {
+    std::vector<node_id> broker_ids;  // the new partition's replicas, preferred leader first
+
+    template <typename V>
+    void visit(V& v) {
+      v(broker_ids);
+    }
+    friend bool operator==(const Assignment&, const Assignment&) = default;
+  };
+  struct Topic {
+    std::string name;
+    int32_t count = 0;  // the new total number of partitions
+    // One per new partition; null: the controller assigns them.
+    std::optional<std::vector<Assignment>> assignments;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(count);
+      v(assignments);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  std::vector<Topic> topics;
+  int32_t timeout_ms = 0;
+  bool validate_only = false;
+
+  template <typename V>
+  void visit(V& v) {
+    v(topics);
+    v(timeout_ms);
+    v(validate_only);
+  }
+  friend bool operator==(const CreatePartitionsRequest&, const CreatePartitionsRequest&) = default;
+};
+
+struct CreatePartitionsResponse {
+  static constexpr api_key api = api_key::create_partitions;
+  static constexpr std::string_view name = "CreatePartitionsResponse";
+
+  struct Result {
+    std::string name;
+    errc error = errc::none;
+    std::optional<std::string> error_message;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(error);
+      v(error_message);
+    }
+    friend bool operator==(const Result&, const Result&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Result> results;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(results);
+  }
+  friend bool operator==(const CreatePartitionsResponse&,
+                         const CreatePartitionsResponse&) = default;
+};
+
+// ---- DescribeConfigs (32) and IncrementalAlterConfigs (44) ----
+
+// Kafka's ConfigResource.Type.
+enum class config_resource_type : int8_t {
+  unknown = 0,
+  any = 1,
+  topic = 2,
+  group = 3,
+  broker = 4,
+  broker_logger = 8
+};
+// Where a config's value comes from (Kafka's ConfigSource).
+enum class config_source : int8_t {
+  unknown = 0,
+  dynamic_topic_config = 1,
+  dynamic_broker_config = 2,
+  dynamic_default_broker_config = 3,
+  static_broker_config = 4,
+  default_config = 5,
+  dynamic_broker_logger_config = 6
+};
+// Kafka's ConfigDef.Type, as DescribeConfigs reports it.
+enum class config_type : int8_t {
+  unknown = 0,
+  boolean = 1,
+  string = 2,
+  int_ = 3,
+  short_ = 4,
+  long_ = 5,
+  double_ = 6,
+  list = 7,
+  class_ = 8,
+  password = 9
+};
+// IncrementalAlterConfigs' operations (Kafka's AlterConfigOp.OpType).
+enum class config_operation : int8_t { set = 0, del = 1, append = 2, subtract = 3 };
+
+struct DescribeConfigsRequest {
+  static constexpr api_key api = api_key::describe_configs;
+  static constexpr std::string_view name = "DescribeConfigsRequest";
+
+  struct Resource {
+    config_resource_type resource_type = config_resource_type::topic;
+    std::string resource_name;  // a topic, or a broker id ("" for the cluster-wide default)
+    std::optional<std::vector<std::string>> configuration_keys;  // null: every key
+
+    template <typename V>
+    void visit(V& v) {
+      v(resource_type);
+      v(resource_name);
+      v(configuration_keys);
+    }
+    friend bool operator==(const Resource&, const Resource&) = default;
+  };
+
+  std::vector<Resource> resources;
+  bool include_synonyms = false;
+  bool include_documentation = false;
+
+  template <typename V>
+  void visit(V& v) {
+    v(resources);
+    v(include_synonyms);
+    v(include_documentation);
+  }
+  friend bool operator==(const DescribeConfigsRequest&, const DescribeConfigsRequest&) = default;
+};
+
+struct DescribeConfigsResponse {
+  static constexpr api_key api = api_key::describe_configs;
+  static constexpr std::string_view name = "DescribeConfigsResponse";
+
+  struct Synonym {
+    std::string name;
+    std::optional<std::string> value;
+    config_source source = config_source::unknown;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(value);
+      v(source);
+    }
+    friend bool operator==(const Synonym&, const Synonym&) = default;
+  };
+  struct Config {
+    std::string name;
+    std::optional<std::string> value;  // null for a sensitive config
+    bool read_only = false;
+    config_source source = config_source::unknown;
+    bool is_sensitive = false;
+    std::vector<Synonym> synonyms;  // highest precedence first, the config itself included
+    config_type type = config_type::unknown;
+    std::optional<std::string> documentation;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(value);
+      v(read_only);
+      v(source);
+      v(is_sensitive);
+      v(synonyms);
+      v(type);
+      v(documentation);
+    }
+    friend bool operator==(const Config&, const Config&) = default;
+  };
+  struct Result {
+    errc error = errc::none;
+    std::optional<std::string> error_message;
+    config_resource_type resource_type = config_resource_type::topic;
+    std::string resource_name;
+    std::vector<Config> configs;
+
+    template <typename V>
+    void visit(V& v) {
+      v(error);
+      v(error_message);
+      v(resource_type);
+      v(resource_name);
+      v(configs);
+    }
+    friend bool operator==(const Result&, const Result&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Result> results;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(results);
+  }
+  friend bool operator==(const DescribeConfigsResponse&, const DescribeConfigsResponse&) = default;
+};
+
+// Changes some configs of resources, leaving the others as they are; sent to the controller.
+struct IncrementalAlterConfigsRequest {
+  static constexpr api_key api = api_key::incremental_alter_configs;
+  static constexpr std::string_view name = "IncrementalAlterConfigsRequest";
+
+  struct Config {
+    std::string name;
+    protocol::config_operation config_operation = protocol::config_operation::set;
+    std::optional<std::string> value;  // null for DELETE
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(config_operation);
+      v(value);
+    }
+    friend bool operator==(const Config&, const Config&) = default;
+  };
+  struct Resource {
+    config_resource_type resource_type = config_resource_type::topic;
+    std::string resource_name;
+    std::vector<Config> configs;
+
+    template <typename V>
+    void visit(V& v) {
+      v(resource_type);
+      v(resource_name);
+      v(configs);
+    }
+    friend bool operator==(const Resource&, const Resource&) = default;
+  };
+
+  std::vector<Resource> resources;
+  bool validate_only = false;
+
+  template <typename V>
+  void visit(V& v) {
+    v(resources);
+    v(validate_only);
+  }
+  friend bool operator==(const IncrementalAlterConfigsRequest&,
+                         const IncrementalAlterConfigsRequest&) = default;
+};
+
+struct IncrementalAlterConfigsResponse {
+  static constexpr api_key api = api_key::incremental_alter_configs;
+  static constexpr std::string_view name = "IncrementalAlterConfigsResponse";
+
+  struct Result {
+    errc error = errc::none;
+    std::optional<std::string> error_message;
+    config_resource_type resource_type = config_resource_type::topic;
+    std::string resource_name;
+
+    template <typename V>
+    void visit(V& v) {
+      v(error);
+      v(error_message);
+      v(resource_type);
+      v(resource_name);
+    }
+    friend bool operator==(const Result&, const Result&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Result> responses;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(responses);
+  }
+  friend bool operator==(const IncrementalAlterConfigsResponse&,
+                         const IncrementalAlterConfigsResponse&) = default;
+};
+
+// ---- DeleteRecords (21) ----
+
+// Moves partitions' log start offsets forward; sent to each partition's leader, which answers
+// once the followers in the ISR have the new start too (as acks=all waits).
+struct DeleteRecordsRequest {
+  static constexpr api_key api = api_key::delete_records;
+  static constexpr std::string_view name = "DeleteRecordsRequest";
+
+  struct Partition {
+    partition_id partition_index;
+    shoal::offset offset{-1};  // records before this go; -1: up to the high watermark
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(offset);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  std::vector<Topic> topics;
+  int32_t timeout_ms = 0;
+
+  template <typename V>
+  void visit(V& v) {
+    v(topics);
+    v(timeout_ms);
+  }
+  friend bool operator==(const DeleteRecordsRequest&, const DeleteRecordsRequest&) = default;
+};
+
+struct DeleteRecordsResponse {
+  static constexpr api_key api = api_key::delete_records;
+  static constexpr std::string_view name = "DeleteRecordsResponse";
+
+  struct Partition {
+    partition_id partition_index;
+    shoal::offset low_watermark{-1};  // the new log start offset
+    errc error = errc::none;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_index);
+      v(low_watermark);
+      v(error);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Topic {
+    std::string name;
+    std::vector<Partition> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(name);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  std::vector<Topic> topics;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(topics);
+  }
+  friend bool operator==(const DeleteRecordsResponse&, const DeleteRecordsResponse&) = default;
+};
+
+// ---- ElectLeaders (43) ----
+
+enum class election_type : int8_t { preferred = 0, unclean = 1 };
+
+// Elects leaders now; sent to the controller.
+struct ElectLeadersRequest {
+  static constexpr api_key api = api_key::elect_leaders;
+  static constexpr std::string_view name = "ElectLeadersRequest";
+
+  struct Topic {
+    std::string topic;
+    std::vector<partition_id> partitions;
+
+    template <typename V>
+    void visit(V& v) {
+      v(topic);
+      v(partitions);
+    }
+    friend bool operator==(const Topic&, const Topic&) = default;
+  };
+
+  protocol::election_type election_type = protocol::election_type::preferred;
+  std::optional<std::vector<Topic>> topic_partitions;  // null: every partition
+  int32_t timeout_ms = 0;
+
+  template <typename V>
+  void visit(V& v) {
+    v(election_type);
+    v(topic_partitions);
+    v(timeout_ms);
+  }
+  friend bool operator==(const ElectLeadersRequest&, const ElectLeadersRequest&) = default;
+};
+
+struct ElectLeadersResponse {
+  static constexpr api_key api = api_key::elect_leaders;
+  static constexpr std::string_view name = "ElectLeadersResponse";
+
+  struct Partition {
+    shoal::partition_id partition_id;
+    errc error = errc::none;  // ELECTION_NOT_NEEDED when the leader is already right
+    std::optional<std::string> error_message;
+
+    template <typename V>
+    void visit(V& v) {
+      v(partition_id);
+      v(error);
+      v(error_message);
+    }
+    friend bool operator==(const Partition&, const Partition&) = default;
+  };
+  struct Result {
+    std::string topic;
+    std::vector<Partition> partition_result;
+
+    template <typename V>
+    void visit(V& v) {
+      v(topic);
+      v(partition_result);
+    }
+    friend bool operator==(const Result&, const Result&) = default;
+  };
+
+  int32_t throttle_time_ms = 0;
+  errc error = errc::none;  // a request-level error (NOT_CONTROLLER, ...)
+  std::vector<Result> replica_election_results;
+
+  template <typename V>
+  void visit(V& v) {
+    v(throttle_time_ms);
+    v(error);
+    v(replica_election_results);
+  }
+  friend bool operator==(const ElectLeadersResponse&, const ElectLeadersResponse&) = default;
+};
+
+}  // namespace shoal::protocol

@@ -640,6 +640,150 @@ std::vector<OffsetDeleteResponse> samples() {
   return {OffsetDeleteResponse{}, rich, group_error};
 }
 
+template <>
+std::vector<CreatePartitionsRequest> samples() {
+  CreatePartitionsRequest rich;
+  rich.topics = {{.name = unicode_topic,
+                  .count = i32_max,
+                  .assignments =
+                      std::vector<CreatePartitionsRequest::Assignment>{
+                          {.broker_ids = {node_id(1), node_id(2)}}, {.broker_ids = {}}}},
+                 {.name = "", .count = 0, .assignments = std::nullopt}};
+  rich.timeout_ms = 30'000;
+  rich.validate_only = true;
+  return {CreatePartitionsRequest{}, rich};
+}
+
+template <>
+std::vector<CreatePartitionsResponse> samples() {
+  return {CreatePartitionsResponse{},
+          CreatePartitionsResponse{
+              .throttle_time_ms = 1,
+              .results = {{.name = unicode_topic, .error = errc::none, .error_message = {}},
+                          {.name = "t",
+                           .error = errc::invalid_partitions,
+                           .error_message = "Topic currently has 3 partitions"}}}};
+}
+
+template <>
+std::vector<DescribeConfigsRequest> samples() {
+  DescribeConfigsRequest rich;
+  rich.resources = {{.resource_type = config_resource_type::topic,
+                     .resource_name = unicode_topic,
+                     .configuration_keys = std::vector<std::string>{"retention.ms", ""}},
+                    {.resource_type = config_resource_type::broker,
+                     .resource_name = "",
+                     .configuration_keys = std::nullopt}};
+  rich.include_synonyms = true;
+  rich.include_documentation = true;
+  return {DescribeConfigsRequest{}, rich};
+}
+
+template <>
+std::vector<DescribeConfigsResponse> samples() {
+  DescribeConfigsResponse rich;
+  rich.throttle_time_ms = 7;
+  DescribeConfigsResponse::Config c{.name = "retention.ms",
+                                    .value = "1000",
+                                    .read_only = false,
+                                    .source = config_source::dynamic_topic_config,
+                                    .is_sensitive = false,
+                                    .synonyms = {{.name = "retention.ms",
+                                                  .value = "1000",
+                                                  .source = config_source::dynamic_topic_config},
+                                                 {.name = "log.retention.ms",
+                                                  .value = std::nullopt,
+                                                  .source = config_source::default_config}},
+                                    .type = config_type::long_,
+                                    .documentation = "How long to keep records."};
+  rich.results = {{.error = errc::none,
+                   .error_message = {},
+                   .resource_type = config_resource_type::topic,
+                   .resource_name = unicode_topic,
+                   .configs = {c, DescribeConfigsResponse::Config{}}},
+                  {.error = errc::unknown_topic_or_partition,
+                   .error_message = "no such topic",
+                   .resource_type = config_resource_type::topic,
+                   .resource_name = "gone",
+                   .configs = {}}};
+  return {DescribeConfigsResponse{}, rich};
+}
+
+template <>
+std::vector<IncrementalAlterConfigsRequest> samples() {
+  IncrementalAlterConfigsRequest rich;
+  rich.resources = {
+      {.resource_type = config_resource_type::topic,
+       .resource_name = unicode_topic,
+       .configs = {{.name = "retention.ms",
+                    .config_operation = config_operation::set,
+                    .value = "1"},
+                   {.name = "cleanup.policy",
+                    .config_operation = config_operation::del,
+                    .value = std::nullopt}}},
+      {.resource_type = config_resource_type::broker, .resource_name = "1", .configs = {}}};
+  rich.validate_only = true;
+  return {IncrementalAlterConfigsRequest{}, rich};
+}
+
+template <>
+std::vector<IncrementalAlterConfigsResponse> samples() {
+  return {
+      IncrementalAlterConfigsResponse{},
+      IncrementalAlterConfigsResponse{.throttle_time_ms = 0,
+                                      .responses = {{.error = errc::invalid_config,
+                                                     .error_message = "retention.ms: not a number",
+                                                     .resource_type = config_resource_type::topic,
+                                                     .resource_name = unicode_topic}}}};
+}
+
+template <>
+std::vector<DeleteRecordsRequest> samples() {
+  DeleteRecordsRequest rich;
+  rich.topics = {{.name = unicode_topic,
+                  .partitions = {{.partition_index = partition_id(0), .offset = offset(i64_max)},
+                                 {.partition_index = partition_id(3), .offset = offset(-1)}}}};
+  rich.timeout_ms = i32_max;
+  return {DeleteRecordsRequest{}, rich};
+}
+
+template <>
+std::vector<DeleteRecordsResponse> samples() {
+  DeleteRecordsResponse rich;
+  rich.topics = {
+      {.name = unicode_topic,
+       .partitions = {
+           {.partition_index = partition_id(0), .low_watermark = offset(42), .error = errc::none},
+           {.partition_index = partition_id(1),
+            .low_watermark = offset(-1),
+            .error = errc::offset_out_of_range}}}};
+  return {DeleteRecordsResponse{}, rich};
+}
+
+template <>
+std::vector<ElectLeadersRequest> samples() {
+  ElectLeadersRequest rich;
+  rich.election_type = election_type::unclean;
+  rich.topic_partitions = std::vector<ElectLeadersRequest::Topic>{
+      {.topic = unicode_topic, .partitions = {partition_id(0), partition_id(i32_max)}}};
+  rich.timeout_ms = 5;
+  return {ElectLeadersRequest{}, rich};
+}
+
+template <>
+std::vector<ElectLeadersResponse> samples() {
+  ElectLeadersResponse rich;
+  rich.replica_election_results = {
+      {.topic = unicode_topic,
+       .partition_result = {
+           {.partition_id = partition_id(0), .error = errc::none, .error_message = {}},
+           {.partition_id = partition_id(1),
+            .error = errc::election_not_needed,
+            .error_message = "Leader election not needed for topic partition"}}}};
+  ElectLeadersResponse refused{.throttle_time_ms = 0, .error = errc::not_controller};
+  return {ElectLeadersResponse{}, rich, refused};
+}
+
 // ---- typed tests over every message ----
 
 template <typename T>
@@ -655,7 +799,9 @@ using MessageTypes = ::testing::Types<
     HeartbeatRequest, HeartbeatResponse, LeaveGroupRequest, LeaveGroupResponse, SyncGroupRequest,
     SyncGroupResponse, DescribeGroupsRequest, DescribeGroupsResponse, ListGroupsRequest,
     ListGroupsResponse, DeleteGroupsRequest, DeleteGroupsResponse, OffsetDeleteRequest,
-    OffsetDeleteResponse>;
+    OffsetDeleteResponse, CreatePartitionsRequest, CreatePartitionsResponse, DescribeConfigsRequest,
+    DescribeConfigsResponse, IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse,
+    DeleteRecordsRequest, DeleteRecordsResponse, ElectLeadersRequest, ElectLeadersResponse>;
 
 struct MessageName {
   template <typename T>
