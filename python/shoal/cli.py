@@ -6,6 +6,8 @@
     shoal perf producer --topic T --num-records N --record-size 100 --throughput -1
         [--compression-type all] [--batch-api] [--payload json]
     shoal perf consumer --topic T --messages N
+    shoal topics --bootstrap-server shm://NAME --create --topic T --partitions N
+        | --list | --describe [--topic T] | --alter --topic T --partitions N | --delete --topic T
     shoal consumer-groups --bootstrap-server shm://NAME --list | --describe --group G | --delete
 
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
@@ -30,6 +32,8 @@ EPILOG = """examples:
   shoal perf producer --topic perf --num-records 2000000 --compression-type all --payload json
   shoal perf consumer --topic perf --messages 1000000
   shoal perf failover --trials 20
+  shoal topics --create --topic orders --partitions 6 --replication-factor 3
+  shoal topics --describe --topic orders
 """
 
 
@@ -229,8 +233,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    from shoal.tools import consumer_groups
+    from shoal.tools import consumer_groups, topics
 
+    topics.add_parser(sub)
     consumer_groups.add_parser(sub)
 
     cl = sub.add_parser(
