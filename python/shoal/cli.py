@@ -9,6 +9,7 @@
     shoal topics --bootstrap-server shm://NAME --create --topic T --partitions N
         | --list | --describe [--topic T] | --alter --topic T --partitions N | --delete --topic T
     shoal console-producer --topic T [--property parse.key=true --property key.separator=:]
+    shoal console-consumer --topic T [--from-beginning] [--group G] [--max-messages N]
     shoal consumer-groups --bootstrap-server shm://NAME --list | --describe --group G | --delete
 
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
@@ -36,6 +37,7 @@ EPILOG = """examples:
   shoal topics --create --topic orders --partitions 6 --replication-factor 3
   shoal topics --describe --topic orders
   shoal console-producer --topic orders < orders.txt
+  shoal console-consumer --topic orders --from-beginning --max-messages 10
 """
 
 
@@ -235,10 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    from shoal.tools import console_producer, consumer_groups, topics
+    from shoal.tools import console_consumer, console_producer, consumer_groups, topics
 
     topics.add_parser(sub)
     console_producer.add_parser(sub)
+    console_consumer.add_parser(sub)
     consumer_groups.add_parser(sub)
 
     cl = sub.add_parser(
