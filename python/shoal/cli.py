@@ -11,6 +11,7 @@
     shoal console-producer --topic T [--property parse.key=true --property key.separator=:]
     shoal console-consumer --topic T [--from-beginning] [--group G] [--max-messages N]
     shoal consumer-groups --bootstrap-server shm://NAME --list | --describe --group G | --delete
+        | --reset-offsets --group G --topic T --to-earliest (--dry-run | --execute)
 
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
 """
@@ -38,6 +39,7 @@ EPILOG = """examples:
   shoal topics --describe --topic orders
   shoal console-producer --topic orders < orders.txt
   shoal console-consumer --topic orders --from-beginning --max-messages 10
+  shoal consumer-groups --reset-offsets --group billing --topic orders --to-earliest --execute
 """
 
 
