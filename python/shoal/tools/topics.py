@@ -18,8 +18,12 @@ Kafka's tool does. --describe prints Kafka's tab-separated lines: per topic
 
     <TAB>Topic: T<TAB>Partition: 0<TAB>Leader: 1<TAB>Replicas: 1,2,3<TAB>Isr: 1,2,3
 
-Kafka prints "TopicId: <uuid>" after the name when the broker has one; Shoal's metadata does
-not carry topic ids, so the field is left out, as Kafka leaves out a zero id.
+Kafka prints "TopicId: <id>" after the name; this tool prints it when
+AdminClient.describe_topics gives the topic an id, and leaves it out otherwise, as Kafka
+leaves out a zero id. Recent Kafka versions end each partition line with "Elr:" and
+"LastKnownElr:" (KIP-966's eligible leader replicas), which Shoal does not have: it prints the
+partition lines of the Kafka versions before them.
+Errors go to stderr, in Kafka's words.
 """
 
 from __future__ import annotations
@@ -346,15 +350,28 @@ def _delete(admin: Any, args: argparse.Namespace) -> None:
         futures[name].result()
 
 
-def _topic_configs(admin: Any, names: list[str], timeout: float) -> dict[str, Any] | None:
-    """{topic: {config name: ConfigEntry}} from AdminClient.describe_configs; None when this
-    build of Shoal has no describe_configs yet."""
+def _admin_type(name: str) -> Any:
+    """A type of confluent-kafka's admin API, from shoal or shoal.admin; None if absent."""
     import shoal
     from shoal import admin as admin_module
 
-    resource = getattr(shoal, "ConfigResource", None) or getattr(
-        admin_module, "ConfigResource", None
-    )
+    return getattr(shoal, name, None) or getattr(admin_module, name, None)
+
+
+def _topic_ids(admin: Any, names: list[str], timeout: float) -> dict[str, str]:
+    """{topic: id} from AdminClient.describe_topics, for the topics that have one."""
+    collection = _admin_type("TopicCollection")
+    if collection is None or not hasattr(admin, "describe_topics") or not names:
+        return {}
+    futures = admin.describe_topics(collection(names), request_timeout=timeout)
+    ids = {name: getattr(f.result(), "topic_id", None) for name, f in futures.items()}
+    return {name: str(i) for name, i in ids.items() if i is not None and str(i)}
+
+
+def _topic_configs(admin: Any, names: list[str], timeout: float) -> dict[str, Any] | None:
+    """{topic: {config name: ConfigEntry}} from AdminClient.describe_configs; None when this
+    build of Shoal has no describe_configs yet."""
+    resource = _admin_type("ConfigResource")
     if resource is None or not hasattr(admin, "describe_configs"):
         return None
     if not names:
@@ -370,9 +387,11 @@ def _describe(admin: Any, args: argparse.Namespace) -> None:
     md = admin.list_topics(timeout=_timeout(args))
     names = _topics(admin, args, md)
     _ensure_exists(names, args)
-    configs = _topic_configs(admin, names, _timeout(args))
-    needs_min_isr = args.under_min_isr_partitions or args.at_min_isr_partitions
     reports = [r for r in _REPORTS if getattr(args, r)]
+    needs_min_isr = args.under_min_isr_partitions or args.at_min_isr_partitions
+    # The partition reports print no topic line: no configs or ids to look up for them.
+    configs = _topic_configs(admin, names, _timeout(args)) if needs_min_isr or not reports else {}
+    topic_ids = {} if reports else _topic_ids(admin, names, _timeout(args))
     if configs is None:
         if needs_min_isr:
             raise _CommandError(
@@ -395,9 +414,8 @@ def _describe(admin: Any, args: argparse.Namespace) -> None:
         overrides = [e for e in entries if not e.is_default]
         if not reports and (not args.topics_with_overrides or overrides):
             fields = [f"Topic: {name}"]
-            topic_id = getattr(tm, "topic_id", None)
-            if topic_id:
-                fields.append(f"TopicId: {topic_id}")
+            if name in topic_ids:
+                fields.append(f"TopicId: {topic_ids[name]}")
             fields += [
                 f"PartitionCount: {len(parts)}",
                 f"ReplicationFactor: {len(parts[0].replicas) if parts else 0}",
