@@ -410,7 +410,7 @@ def _log_offsets(
 
 
 def _partitions_to_reset(
-    admin: Any, args: argparse.Namespace, committed: dict[tuple[str, int], int], md: Any
+    args: argparse.Namespace, committed: dict[tuple[str, int], int], md: Any
 ) -> list[tuple[str, int]]:
     if args.all_topics:
         return sorted(committed)
@@ -560,7 +560,7 @@ def _reset_offsets(admin: Any, groups: list[str], args: argparse.Namespace, time
                     f"current state is {d.state._kafka_name()}."
                 )
             committed = _committed(admin, g, timeout)
-            parts = _partitions_to_reset(admin, args, committed, md)
+            parts = _partitions_to_reset(args, committed, md)
             _check_partitions(parts, md)
             offsets = _new_offsets(admin, args, parts, committed, timeout)
             if args.execute and offsets:
