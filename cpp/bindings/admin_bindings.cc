@@ -285,6 +285,163 @@ void register_admin(py::module_& m) {
             return out;
           },
           py::arg("partitions"), py::arg("isolation_level"), py::arg("timeout"))
+      .def(
+          "create_partitions",
+          // Each: (topic, new total, assignment of the new partitions or None).
+          // Returns [(topic, error, message)].
+          [](PyAdmin& a,
+             const std::vector<std::tuple<
+                 std::string, int32_t, std::optional<std::vector<std::vector<int32_t>>>>>& topics,
+             bool validate_only, double timeout_s) {
+            protocol::CreatePartitionsRequest req;
+            req.validate_only = validate_only;
+            req.timeout_ms = static_cast<int32_t>(timeout_s * 1000);
+            for (const auto& [name, count, assignment] : topics) {
+              protocol::CreatePartitionsRequest::Topic t;
+              t.name = name;
+              t.count = count;
+              if (assignment) {
+                t.assignments.emplace();
+                for (const auto& reps : *assignment) {
+                  protocol::CreatePartitionsRequest::Assignment as;
+                  for (int32_t b : reps) as.broker_ids.push_back(node_id(b));
+                  t.assignments->push_back(std::move(as));
+                }
+              }
+              req.topics.push_back(std::move(t));
+            }
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] { return a.admin_->create_partitions(req, ms); });
+            if (!resp) throw_kafka(resp.err());
+            std::vector<topic_result> out;
+            for (const auto& r : resp->results) {
+              out.emplace_back(r.name, static_cast<int>(r.error), r.error_message.value_or(""));
+            }
+            return out;
+          },
+          py::arg("topics"), py::arg("validate_only"), py::arg("timeout"))
+      .def(
+          "describe_configs",
+          // Returns (error, message, [(name, value, read_only, source, sensitive, type,
+          //          documentation, [(name, value, source)])]).
+          [](PyAdmin& a, int resource_type, const std::string& name,
+             std::optional<std::vector<std::string>> keys, bool synonyms, bool documentation,
+             double timeout_s) {
+            protocol::DescribeConfigsRequest::Resource r;
+            r.resource_type = static_cast<protocol::config_resource_type>(resource_type);
+            r.resource_name = name;
+            r.configuration_keys = std::move(keys);
+            int64_t ms = ms_or(a, timeout_s);
+            auto res = released(
+                [&] { return a.admin_->describe_configs(r, synonyms, documentation, ms); });
+            if (!res) throw_kafka(res.err());
+            py::list configs;
+            for (const auto& c : res->configs) {
+              py::list syns;
+              for (const auto& sy : c.synonyms) {
+                syns.append(py::make_tuple(sy.name, sy.value, static_cast<int>(sy.source)));
+              }
+              configs.append(py::make_tuple(c.name, c.value, c.read_only,
+                                            static_cast<int>(c.source), c.is_sensitive,
+                                            static_cast<int>(c.type), c.documentation, syns));
+            }
+            return py::make_tuple(static_cast<int>(res->error), res->error_message.value_or(""),
+                                  configs);
+          },
+          py::arg("resource_type"), py::arg("name"), py::arg("keys"), py::arg("synonyms"),
+          py::arg("documentation"), py::arg("timeout"))
+      .def(
+          "incremental_alter_configs",
+          // Each resource: (type, name, [(key, op, value)]). Returns [(type, name, error, msg)].
+          [](PyAdmin& a,
+             const std::vector<std::tuple<
+                 int, std::string,
+                 std::vector<std::tuple<std::string, int, std::optional<std::string>>>>>& resources,
+             bool validate_only, double timeout_s) {
+            protocol::IncrementalAlterConfigsRequest req;
+            req.validate_only = validate_only;
+            for (const auto& [type, name, configs] : resources) {
+              protocol::IncrementalAlterConfigsRequest::Resource r;
+              r.resource_type = static_cast<protocol::config_resource_type>(type);
+              r.resource_name = name;
+              for (const auto& [k, op, v] : configs) {
+                r.configs.push_back({k, static_cast<protocol::config_operation>(op), v});
+              }
+              req.resources.push_back(std::move(r));
+            }
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] { return a.admin_->incremental_alter_configs(req, ms); });
+            if (!resp) throw_kafka(resp.err());
+            std::vector<std::tuple<int, std::string, int, std::string>> out;
+            for (const auto& r : resp->responses) {
+              out.emplace_back(static_cast<int>(r.resource_type), r.resource_name,
+                               static_cast<int>(r.error), r.error_message.value_or(""));
+            }
+            return out;
+          },
+          py::arg("resources"), py::arg("validate_only"), py::arg("timeout"))
+      .def(
+          "elect_leaders",
+          // partitions: [(topic, partition)] or None (all). Returns (error,
+          // [(topic, partition, error, message)]).
+          [](PyAdmin& a, bool unclean,
+             const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions,
+             double timeout_s) {
+            protocol::ElectLeadersRequest req;
+            req.election_type =
+                unclean ? protocol::election_type::unclean : protocol::election_type::preferred;
+            req.timeout_ms = static_cast<int32_t>(timeout_s * 1000);
+            if (partitions) {
+              req.topic_partitions.emplace();
+              for (const auto& [t, p] : *partitions) {
+                auto& v = *req.topic_partitions;
+                if (v.empty() || v.back().topic != t) v.push_back({t, {}});
+                v.back().partitions.push_back(partition_id(p));
+              }
+            }
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] { return a.admin_->elect_leaders(req, ms); });
+            if (!resp) throw_kafka(resp.err());
+            std::vector<std::tuple<std::string, int32_t, int, std::string>> out;
+            for (const auto& r : resp->replica_election_results) {
+              for (const auto& p : r.partition_result) {
+                out.emplace_back(r.topic, p.partition_id(), static_cast<int>(p.error),
+                                 p.error_message.value_or(""));
+              }
+            }
+            return std::make_pair(static_cast<int>(resp->error), out);
+          },
+          py::arg("unclean"), py::arg("partitions"), py::arg("timeout"))
+      .def(
+          "delete_records",
+          // partitions: [(topic, partition, before offset)]. Returns [(topic, partition, error,
+          // low watermark)].
+          [](PyAdmin& a, const std::vector<std::tuple<std::string, int32_t, int64_t>>& parts,
+             double timeout_s) {
+            protocol::DeleteRecordsRequest req;
+            req.timeout_ms = static_cast<int32_t>(timeout_s * 1000);
+            for (const auto& [t, p, off] : parts) {
+              auto it = std::find_if(req.topics.begin(), req.topics.end(),
+                                     [&](const auto& x) { return x.name == t; });
+              if (it == req.topics.end()) {
+                req.topics.push_back({t, {}});
+                it = req.topics.end() - 1;
+              }
+              it->partitions.push_back({partition_id(p), offset(off)});
+            }
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] { return a.admin_->delete_records(req, ms); });
+            if (!resp) throw_kafka(resp.err());
+            std::vector<std::tuple<std::string, int32_t, int, int64_t>> out;
+            for (const auto& t : resp->topics) {
+              for (const auto& p : t.partitions) {
+                out.emplace_back(t.name, p.partition_index(), static_cast<int>(p.error),
+                                 p.low_watermark());
+              }
+            }
+            return out;
+          },
+          py::arg("partitions"), py::arg("timeout"))
       .def("close", [](PyAdmin& a) {
         if (a.admin_) {
           py::gil_scoped_release release;

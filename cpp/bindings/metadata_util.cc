@@ -50,6 +50,9 @@ py::object list_topics(client::ClusterClient& cluster, const py::object& topic,
       parts[py::int_(p.id)] = pm;
     }
     tm.attr("partitions") = parts;
+    // Beyond confluent-kafka's TopicMetadata, for AdminClient.describe_topics().
+    tm.attr("_topic_id") = t.topic_id;
+    tm.attr("_is_internal") = t.internal;
     tops[py::str(name)] = tm;
   }
   md.attr("topics") = tops;

@@ -151,6 +151,8 @@ void Broker::poll_image() {
   v->image.controller_id = v->published.controller_id;
   v->image.controller_epoch = v->published.controller_epoch;
   for (auto& t : v->published.topics) v->image.topics[t.name] = t;
+  for (auto& b : v->published.broker_configs) v->image.broker_configs[b.broker_id] = b.configs;
+  apply_dynamic_configs(v->image);
   auto following = partitions_->apply(v->image, ipc::monotonic_ms());
   if (!following) {
     log().error("applying metadata image {} failed: {}", got->first, following.err().message);
@@ -165,6 +167,31 @@ void Broker::poll_image() {
   // Leaderships may have moved: waiting produces and fetches answer now.
   delayed_.wake_all();
   sync_group_coordinator();
+}
+
+void Broker::apply_dynamic_configs(const cluster::MetadataImage& image) {
+  auto layer = [&](int32_t id) {
+    auto it = image.broker_configs.find(id);
+    return it == image.broker_configs.end() ? cluster::string_map{} : it->second;
+  };
+  cluster::string_map cluster_wide = layer(-1);
+  cluster::string_map mine = layer(config_.broker_id);
+  if (cluster_wide == dynamic_cluster_ && mine == dynamic_mine_) return;
+  auto defaults = config_.topic_defaults_with(cluster_wide, mine);
+  if (!defaults) {
+    // validate_dynamic() checked them before they were journaled; a value this broker's
+    // static properties make invalid in combination keeps the previous defaults.
+    log().error("dynamic broker configs not applied: {}", defaults.err().message);
+    return;
+  }
+  dynamic_cluster_ = std::move(cluster_wide);
+  dynamic_mine_ = std::move(mine);
+  partitions_->set_topic_defaults(*defaults);
+  // The controller validates topic configs and elects against the cluster-wide defaults.
+  auto cluster_defaults = config_.topic_defaults_with(dynamic_cluster_, {});
+  if (cluster_defaults) controller_->set_topic_defaults(*cluster_defaults);
+  log().info("dynamic broker configs applied ({} cluster-wide, {} for this broker)",
+             dynamic_cluster_.size(), dynamic_mine_.size());
 }
 
 void Broker::sync_group_coordinator() {

@@ -46,6 +46,9 @@ class Broker {
   // Loads or unloads consumer groups as this broker's leaderships of __consumer_offsets
   // partitions change.
   void sync_group_coordinator();
+  // Applies the image's dynamic broker configs (cluster-wide, then this broker's) to the
+  // topic defaults of the partitions and the controller, when they changed.
+  void apply_dynamic_configs(const cluster::MetadataImage& image);
   void propose_isr_changes(int64_t now);
   void recover_offline_partitions(int64_t now);
   void controlled_shutdown();
@@ -67,6 +70,8 @@ class Broker {
   mutable std::mutex view_mu_;
   std::shared_ptr<const ClusterView> view_;
   uint64_t applied_version_ = 0;
+  cluster::string_map dynamic_cluster_;  // the dynamic configs last applied
+  cluster::string_map dynamic_mine_;
 
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> stopping_{false};

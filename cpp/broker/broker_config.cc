@@ -271,7 +271,44 @@ result<BrokerConfig> BrokerConfig::from(const properties& props, const std::stri
   std::map<std::string, std::string> overrides;
   for (const auto& [k, v] : topic_props) overrides[k] = v.second;
   SHOAL_ASSIGN_OR_RETURN(c.topic_defaults, cluster::TopicConfig{}.with(overrides));
+  c.static_props = props;
   return c;
+}
+
+bool BrokerConfig::is_dynamic(const std::string& key) {
+  const entry* e = find(key);
+  return e != nullptr && !e->def.topic_synonym.empty() && e->unit == 1;
+}
+
+status BrokerConfig::validate_dynamic(const properties& dynamic) {
+  std::string refused;
+  for (const auto& [k, _] : dynamic) {
+    if (find(k) == nullptr)
+      return make_error(errc::invalid_config, "unknown broker config '{}'", k);
+    if (!is_dynamic(k)) refused += (refused.empty() ? "" : ", ") + k;
+  }
+  if (!refused.empty()) {
+    return make_error(errc::invalid_config,
+                      "Cannot update these configs dynamically: {} (set them in the broker's "
+                      "properties and restart it)",
+                      refused);
+  }
+  // Values: checked as the properties file's would be.
+  SHOAL_ASSIGN_OR_RETURN(auto checked, from(dynamic, "check", 0, "/"));
+  (void)checked;
+  return {};
+}
+
+result<cluster::TopicConfig> BrokerConfig::topic_defaults_with(
+    const properties& cluster_dynamic, const properties& broker_dynamic) const {
+  properties merged = static_props;
+  for (const auto& layer : {cluster_dynamic, broker_dynamic}) {
+    for (const auto& [k, v] : layer) merged[k] = v;
+  }
+  merged.erase("broker.id");
+  merged.erase("node.id");
+  SHOAL_ASSIGN_OR_RETURN(auto c, from(merged, cluster, broker_id, cluster_dir));
+  return c.topic_defaults;
 }
 
 std::map<std::string, std::string> BrokerConfig::to_properties() const {

@@ -66,6 +66,20 @@ struct BrokerConfig {
 
   // The effective value of every key, as Kafka prints them (DescribeConfigs on a broker).
   std::map<std::string, std::string> to_properties() const;
+
+  // The properties this configuration was built from (the file plus overrides).
+  properties static_props;
+
+  // Dynamic broker configs (IncrementalAlterConfigs on a broker resource): the keys that set
+  // topic defaults (log.retention.ms, log.segment.bytes, min.insync.replicas, ...), in their
+  // exact-unit form. Others need a restart: INVALID_CONFIG naming them, as Kafka's "Cannot
+  // update these configs dynamically".
+  static status validate_dynamic(const properties& dynamic);
+  static bool is_dynamic(const std::string& key);
+  // The topic defaults with dynamic configs over the static ones (precedence: this broker's
+  // dynamic configs, then the cluster-wide ones, then the properties, then Kafka's defaults).
+  result<cluster::TopicConfig> topic_defaults_with(const properties& cluster_dynamic,
+                                                   const properties& broker_dynamic) const;
 };
 
 struct BrokerConfigDefinition {

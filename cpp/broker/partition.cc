@@ -42,6 +42,7 @@ replica_role Partition::update(const cluster::PartitionState& state, int64_t now
       blog().error("{} cannot record leader epoch {}: {}", name_, state.leader_epoch,
                    st.err().message);
     follower_leo_.clear();
+    follower_log_start_.clear();
     follower_prev_fetch_.clear();
     last_caught_up_ms_.clear();
     for (int32_t r : state.replicas) {
@@ -124,6 +125,32 @@ void Partition::advance_high_watermark_locked() {
   if (hw > cur) hw_.store(hw, std::memory_order_release);
 }
 
+result<offset> Partition::delete_records_before(offset o) {
+  std::lock_guard lock(mu_);
+  if (role_ != replica_role::leader) {
+    return make_error(errc::not_leader_or_follower,
+                      "broker {} is not the leader of {} (the leader is {})", self_, name_,
+                      state_.leader);
+  }
+  offset hw = high_watermark();
+  if (o() == -1) o = hw;
+  if (o() < 0 || o > hw) {
+    return make_error(errc::offset_out_of_range,
+                      "{}: cannot delete records before offset {}: it must be within [0, {}] "
+                      "(the high watermark)",
+                      name_, o, hw);
+  }
+  return log_->advance_log_start_offset(o);
+}
+
+void Partition::follow_log_start(offset leader_log_start) {
+  offset target = std::min(leader_log_start, log_->log_end_offset());
+  if (target <= log_->log_start_offset()) return;
+  auto r = log_->advance_log_start_offset(target);
+  if (!r)
+    blog().warn("{}: cannot follow the leader's log start {}: {}", name_, target, r.err().message);
+}
+
 result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> batches,
                                                            int16_t acks) {
   int32_t epoch;
@@ -149,10 +176,17 @@ result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> ba
   return info;
 }
 
-bool Partition::record_follower_fetch(int32_t replica, offset fetch_offset, int64_t now_ms) {
+bool Partition::record_follower_fetch(int32_t replica, offset fetch_offset, int64_t now_ms,
+                                      offset log_start) {
   std::lock_guard lock(mu_);
   if (role_ != replica_role::leader || !follower_leo_.count(replica)) return false;
   follower_leo_[replica] = fetch_offset();
+  bool start_moved = false;
+  if (log_start() >= 0) {
+    auto& known = follower_log_start_[replica];
+    start_moved = log_start() > known;
+    known = std::max(known, log_start());
+  }
   // Kafka's rule (Replica.updateFetchState): a follower is caught up now if it has our whole
   // log, or as of its previous fetch if it now has everything we had then. Under a steady
   // stream of appends the first never holds, the second does for a follower keeping up.
@@ -166,7 +200,19 @@ bool Partition::record_follower_fetch(int32_t replica, offset fetch_offset, int6
   prev = {leo, now_ms};
   int64_t before = hw_.load(std::memory_order_relaxed);
   advance_high_watermark_locked();
-  return hw_.load(std::memory_order_relaxed) != before;
+  return hw_.load(std::memory_order_relaxed) != before || start_moved;
+}
+
+offset Partition::low_watermark() const {
+  std::lock_guard lock(mu_);
+  if (role_ != replica_role::leader) return offset(-1);
+  int64_t low = log_->log_start_offset()();
+  for (int32_t r : state_.isr) {
+    if (r == self_) continue;
+    auto it = follower_log_start_.find(r);
+    low = std::min(low, it == follower_log_start_.end() ? int64_t{0} : it->second);
+  }
+  return offset(low);
 }
 
 std::optional<std::pair<int32_t, offset>> Partition::divergence(int32_t last_fetched_epoch,

@@ -62,7 +62,13 @@ class Partition {
   result<storage::LogAppendInfo> append_as_leader(std::span<uint8_t> batches, int16_t acks);
   // A follower fetched from `fetch_offset`: it has every record below. Returns true if the
   // high watermark moved.
-  bool record_follower_fetch(int32_t replica, offset fetch_offset, int64_t now_ms);
+  // `log_start` is the follower's log start as it reported it (-1: not reported); DeleteRecords
+  // waits for the in-sync followers' to reach its offset (low_watermark()).
+  bool record_follower_fetch(int32_t replica, offset fetch_offset, int64_t now_ms,
+                             offset log_start = offset(-1));
+  // Leader only: the smallest log start among this replica and its in-sync followers (Kafka's
+  // low watermark); -1 on a follower.
+  offset low_watermark() const;
   // Where a follower's log stops agreeing with ours (KIP-101), given the epoch of its last
   // record and its fetch offset: (epoch, end offset) to truncate to, or nullopt if it agrees.
   std::optional<std::pair<int32_t, offset>> divergence(int32_t last_fetched_epoch,
@@ -75,6 +81,13 @@ class Partition {
   // The controller answered (or refused) the pending ISR change.
   void isr_change_done(const std::optional<cluster::PartitionState>& committed);
   // Whether acks=all records up to `end` are committed: every in-sync replica has them.
+  // DeleteRecords, on the leader: moves the log start to `o` (-1: the high watermark) and
+  // returns the new log start. OFFSET_OUT_OF_RANGE past the high watermark (records not yet
+  // committed cannot be deleted), NOT_LEADER_OR_FOLLOWER on a follower. Followers move theirs
+  // at their next fetch.
+  result<offset> delete_records_before(offset o);
+  // A follower: the leader's log start, learnt from a fetch; ours follows (up to our log end).
+  void follow_log_start(offset leader_log_start);
   bool committed(offset end) const { return high_watermark() >= end; }
   size_t isr_size() const;
 
@@ -109,6 +122,7 @@ class Partition {
   // Leader only: each follower's log end as of its last fetch (-1: not fetched yet under
   // this leadership), and when it last had everything the leader had.
   std::map<int32_t, int64_t> follower_leo_;
+  std::map<int32_t, int64_t> follower_log_start_;  // as the followers last reported it
   std::map<int32_t, int64_t> last_caught_up_ms_;
   // Our log end and the time at each follower's previous fetch (-1: none yet).
   std::map<int32_t, std::pair<int64_t, int64_t>> follower_prev_fetch_{};

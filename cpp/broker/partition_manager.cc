@@ -75,7 +75,18 @@ bool can_write(const fs::path& dir, size_t bytes) {
 
 }  // namespace
 
-PartitionManager::PartitionManager(const BrokerConfig& config) : config_(config) {}
+PartitionManager::PartitionManager(const BrokerConfig& config)
+    : config_(config), topic_defaults_(config.topic_defaults) {}
+
+void PartitionManager::set_topic_defaults(const cluster::TopicConfig& defaults) {
+  std::unique_lock lock(mu_);
+  topic_defaults_ = defaults;
+}
+
+cluster::TopicConfig PartitionManager::topic_defaults() const {
+  std::shared_lock lock(mu_);
+  return topic_defaults_;
+}
 
 fs::path PartitionManager::partition_dir(const std::string& topic, int32_t p) const {
   return config_.log_dir / (topic + "-" + std::to_string(p));
@@ -128,7 +139,7 @@ result<std::map<int32_t, std::vector<std::shared_ptr<Partition>>>> PartitionMana
   for (const auto& key : wanted) {
     const cluster::TopicState* t = image.topic(key.first);
     const cluster::PartitionState& ps = t->partitions[static_cast<size_t>(key.second)];
-    SHOAL_ASSIGN_OR_RETURN(auto cfg, config_.topic_defaults.with(t->configs));
+    SHOAL_ASSIGN_OR_RETURN(auto cfg, topic_defaults_.with(t->configs));
     auto it = partitions_.find(key);
     if (it == partitions_.end()) {
       fs::path dir = partition_dir(key.first, key.second);
@@ -169,7 +180,7 @@ bool PartitionManager::reopen(const std::shared_ptr<Partition>& p,
                               const cluster::MetadataImage& image, int64_t now_ms) {
   const cluster::TopicState* t = image.topic(p->topic());
   if (t == nullptr || t->topic_id != p->topic_id()) return false;
-  auto cfg = config_.topic_defaults.with(t->configs);
+  auto cfg = topic_defaults().with(t->configs);
   if (!cfg) return false;
   storage::LogOptions opts;
   opts.name = p->name();

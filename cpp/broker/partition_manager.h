@@ -36,6 +36,11 @@ class PartitionManager {
   bool reopen(const std::shared_ptr<Partition>& p, const cluster::MetadataImage& image,
               int64_t now_ms);
 
+  // The topic defaults with the dynamic broker configs applied; the next apply() gives every
+  // partition its config from them.
+  void set_topic_defaults(const cluster::TopicConfig& defaults);
+  cluster::TopicConfig topic_defaults() const;
+
   std::shared_ptr<Partition> get(const std::string& topic, int32_t partition) const;
   std::vector<std::shared_ptr<Partition>> all() const;
 
@@ -52,6 +57,7 @@ class PartitionManager {
 
   const BrokerConfig& config_;
   mutable std::shared_mutex mu_;
+  cluster::TopicConfig topic_defaults_;  // guarded by mu_
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<Partition>> partitions_;
 };
 

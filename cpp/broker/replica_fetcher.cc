@@ -169,6 +169,7 @@ void ReplicaFetcherManager::run(Fetcher* f) {
           }
         }
         p->set_follower_high_watermark(rp.high_watermark);
+        p->follow_log_start(rp.log_start_offset);  // DeleteRecords and retention on the leader
       }
     }
     if (any_error) backoff_ms = config_.replica_fetch_backoff_ms;

@@ -37,6 +37,10 @@ bool should_retry(const result<Resp>& r) {
   };
   if constexpr (std::is_same_v<Resp, protocol::CreateTopicsResponse>) {
     for (const auto& t : r->topics) check(t.error);
+  } else if constexpr (std::is_same_v<Resp, protocol::CreatePartitionsResponse>) {
+    for (const auto& t : r->results) check(t.error);
+  } else if constexpr (std::is_same_v<Resp, protocol::ElectLeadersResponse>) {
+    check(r->error);
   } else {
     for (const auto& t : r->responses) check(t.error);
   }
@@ -74,6 +78,60 @@ result<protocol::DeleteTopicsResponse> Admin::delete_topics(
     const protocol::DeleteTopicsRequest& req, int64_t timeout_ms) {
   return to_controller<protocol::DeleteTopicsRequest, protocol::DeleteTopicsResponse>(req,
                                                                                       timeout_ms);
+}
+
+result<protocol::CreatePartitionsResponse> Admin::create_partitions(
+    const protocol::CreatePartitionsRequest& req, int64_t timeout_ms) {
+  return to_controller<protocol::CreatePartitionsRequest, protocol::CreatePartitionsResponse>(
+      req, timeout_ms);
+}
+
+result<protocol::IncrementalAlterConfigsResponse> Admin::incremental_alter_configs(
+    const protocol::IncrementalAlterConfigsRequest& req, int64_t timeout_ms) {
+  return to_controller<protocol::IncrementalAlterConfigsRequest,
+                       protocol::IncrementalAlterConfigsResponse>(req, timeout_ms);
+}
+
+result<protocol::ElectLeadersResponse> Admin::elect_leaders(
+    const protocol::ElectLeadersRequest& req, int64_t timeout_ms) {
+  return to_controller<protocol::ElectLeadersRequest, protocol::ElectLeadersResponse>(req,
+                                                                                      timeout_ms);
+}
+
+result<protocol::DescribeConfigsResponse::Result> Admin::describe_configs(
+    const protocol::DescribeConfigsRequest::Resource& resource, bool synonyms, bool documentation,
+    int64_t timeout_ms) {
+  protocol::DescribeConfigsRequest req;
+  req.resources.push_back(resource);
+  req.include_synonyms = synonyms;
+  req.include_documentation = documentation;
+  // A broker's configs come from that broker; a topic's (and the cluster-wide dynamic
+  // defaults) from any broker.
+  int32_t broker = -1;
+  if (resource.resource_type == protocol::config_resource_type::broker &&
+      !resource.resource_name.empty()) {
+    try {
+      size_t used = 0;
+      broker = std::stoi(resource.resource_name, &used);
+      if (used != resource.resource_name.size() || broker < 0) throw std::invalid_argument("id");
+    } catch (const std::exception&) {
+      return make_error(errc::invalid_request, "a broker resource is named by its id, not '{}'",
+                        resource.resource_name);
+    }
+    auto live = cluster_->live_brokers();
+    if (std::find(live.begin(), live.end(), broker) == live.end()) {
+      return make_error(errc::broker_not_available, "broker {} is not available", broker);
+    }
+  }
+  SHOAL_ASSIGN_OR_RETURN(
+      auto resp,
+      (cluster_->call<protocol::DescribeConfigsRequest, protocol::DescribeConfigsResponse>(
+          broker, req, timeout_ms)));
+  if (resp.results.size() != 1) {
+    return make_error(errc::unknown_server_error, "DescribeConfigs answered {} resources, not 1",
+                      resp.results.size());
+  }
+  return std::move(resp.results[0]);
 }
 
 }  // namespace shoal::client
@@ -286,6 +344,81 @@ result<protocol::ListOffsetsResponse> Admin::list_offsets(const protocol::ListOf
           auto s = slot.find(k);
           if (s == slot.end()) continue;
           *s->second = p;
+          if (!leader_moving(p.error)) pending.erase(k);
+        }
+      }
+    }
+    if (!pending.empty()) {
+      for (const auto& t : topics) cluster_->invalidate(t);
+      std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
+    }
+  }
+  return out;
+}
+
+result<protocol::DeleteRecordsResponse> Admin::delete_records(
+    const protocol::DeleteRecordsRequest& req, int64_t timeout_ms) {
+  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
+  using Key = std::pair<std::string, int32_t>;
+  protocol::DeleteRecordsResponse out;
+  std::map<Key, protocol::DeleteRecordsResponse::Partition*> slot;
+  std::map<Key, offset> asked;
+  std::vector<std::string> topics;
+  for (const auto& t : req.topics) {
+    topics.push_back(t.name);
+    auto& rt = out.topics.emplace_back();
+    rt.name = t.name;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition_index = p.partition_index;
+      rp.error = errc::leader_not_available;
+      asked[{t.name, p.partition_index()}] = p.offset;
+    }
+  }
+  for (auto& t : out.topics) {
+    for (auto& p : t.partitions) slot[{t.name, p.partition_index()}] = &p;
+  }
+  std::set<Key> pending;
+  for (const auto& [k, _] : asked) pending.insert(k);
+  while (!pending.empty()) {
+    int64_t left = deadline - ipc::monotonic_ms();
+    if (left <= 0) break;
+    auto md = cluster_->fetch_metadata(topics, false, left);
+    if (!md) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
+      continue;
+    }
+    std::map<int32_t, protocol::DeleteRecordsRequest> by_leader;
+    for (auto it = pending.begin(); it != pending.end();) {
+      const auto& [topic, partition] = *it;
+      auto ti = md->topics.find(topic);
+      if (ti == md->topics.end() || ti->second.error == errc::unknown_topic_or_partition ||
+          partition < 0 || static_cast<size_t>(partition) >= ti->second.partitions.size()) {
+        slot[*it]->error = errc::unknown_topic_or_partition;
+        it = pending.erase(it);
+        continue;
+      }
+      int32_t leader = ti->second.partitions[static_cast<size_t>(partition)].leader;
+      if (leader >= 0) {
+        auto& r = by_leader[leader];
+        r.timeout_ms = req.timeout_ms;
+        if (r.topics.empty() || r.topics.back().name != topic) r.topics.push_back({topic, {}});
+        r.topics.back().partitions.push_back({partition_id(partition), asked[*it]});
+      }
+      ++it;
+    }
+    for (auto& [leader, r] : by_leader) {
+      left = deadline - ipc::monotonic_ms();
+      if (left <= 0) break;
+      auto resp = cluster_->call<protocol::DeleteRecordsRequest, protocol::DeleteRecordsResponse>(
+          leader, r, left);
+      if (!resp) continue;
+      for (const auto& t : resp->topics) {
+        for (const auto& p : t.partitions) {
+          Key k{t.name, p.partition_index()};
+          auto sl = slot.find(k);
+          if (sl == slot.end()) continue;
+          *sl->second = p;
           if (!leader_moving(p.error)) pending.erase(k);
         }
       }

@@ -23,6 +23,21 @@ class Admin {
                                                        int64_t timeout_ms);
   result<protocol::DeleteTopicsResponse> delete_topics(const protocol::DeleteTopicsRequest& req,
                                                        int64_t timeout_ms);
+  // Sent to the controller.
+  result<protocol::CreatePartitionsResponse> create_partitions(
+      const protocol::CreatePartitionsRequest& req, int64_t timeout_ms);
+  result<protocol::IncrementalAlterConfigsResponse> incremental_alter_configs(
+      const protocol::IncrementalAlterConfigsRequest& req, int64_t timeout_ms);
+  result<protocol::ElectLeadersResponse> elect_leaders(const protocol::ElectLeadersRequest& req,
+                                                       int64_t timeout_ms);
+  // One resource's configs: a broker's from that broker, a topic's from any broker.
+  result<protocol::DescribeConfigsResponse::Result> describe_configs(
+      const protocol::DescribeConfigsRequest::Resource& resource, bool synonyms, bool documentation,
+      int64_t timeout_ms);
+  // DeleteRecords to each partition's leader, retried on leader changes (as list_offsets).
+  result<protocol::DeleteRecordsResponse> delete_records(const protocol::DeleteRecordsRequest& req,
+                                                         int64_t timeout_ms);
+
   // Group calls, each sent to the group's coordinator (found with FindCoordinator and looked
   // up again while it moves or loads the group's offsets), as Kafka's admin client sends them.
   result<protocol::DescribeGroupsResponse::Group> describe_group(const std::string& group,

@@ -168,6 +168,7 @@ result<ClusterInfo> ClusterClient::fetch_metadata(
     ti.error = t.error;
     ti.error_message = t.error_message.value_or("");
     ti.internal = t.is_internal;
+    ti.topic_id = t.topic_id;
     for (const auto& p : t.partitions) {
       PartitionInfo pi;
       pi.id = p.partition_index();

@@ -37,6 +37,7 @@ struct TopicInfo {
   errc error = errc::none;
   std::string error_message;
   bool internal = false;
+  int64_t topic_id = 0;
   std::vector<PartitionInfo> partitions;
 };
 

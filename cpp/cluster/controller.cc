@@ -304,6 +304,9 @@ void Controller::publish_locked() {
   pub.metadata_version = image_.version;
   for (const auto& [id, _] : live_) pub.live_brokers.push_back(id);
   for (const auto& [_, t] : image_.topics) pub.topics.push_back(t);
+  for (const auto& [id, configs] : image_.broker_configs) {
+    pub.broker_configs.push_back({id, configs});
+  }
   auto bytes = protocol::encode(pub);
   if (!region_->publish_image(bytes, static_cast<uint64_t>(pub.version), opts_.broker_id, epoch_)) {
     if (bytes.size() > ipc::image_capacity) {
@@ -401,6 +404,294 @@ result<TopicState> Controller::create_topic(const NewTopicSpec& spec, bool valid
   log().info("controller: created topic {} with {} partition(s), replication factor {}", t.name,
              t.partitions.size(), t.partitions.front().replicas.size());
   return t;
+}
+
+TopicConfig Controller::topic_defaults() const {
+  std::lock_guard lock(mu_);
+  return opts_.topic_defaults;
+}
+
+void Controller::set_topic_defaults(const TopicConfig& defaults) {
+  std::lock_guard lock(mu_);
+  opts_.topic_defaults = defaults;
+}
+
+status Controller::create_partitions(const std::string& topic, int32_t new_total,
+                                     const std::vector<std::vector<int32_t>>& assignment,
+                                     bool validate_only) {
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  const TopicState* t = image_.topic(topic);
+  if (t == nullptr) {
+    return make_error(errc::unknown_topic_or_partition, "The topic '{}' does not exist.", topic);
+  }
+  auto current = static_cast<int32_t>(t->partitions.size());
+  if (new_total == current) {
+    return make_error(errc::invalid_partitions, "Topic already has {} partitions.", current);
+  }
+  if (new_total < current) {
+    return make_error(errc::invalid_partitions,
+                      "Topic currently has {} partitions, which is higher than the requested {}.",
+                      current, new_total);
+  }
+  std::vector<int32_t> brokers;
+  for (const auto& [id, _] : live_) {
+    if (eligible_locked(id)) brokers.push_back(id);
+  }
+  size_t rf = t->partitions.empty() ? 1 : t->partitions.front().replicas.size();
+  std::vector<std::vector<int32_t>> added = assignment;
+  if (!added.empty()) {
+    if (static_cast<int32_t>(added.size()) != new_total - current) {
+      return make_error(errc::invalid_replica_assignment,
+                        "Increasing the number of partitions by {} but {} assignments provided.",
+                        new_total - current, added.size());
+    }
+    for (size_t i = 0; i < added.size(); ++i) {
+      const auto& reps = added[i];
+      std::set<int32_t> uniq(reps.begin(), reps.end());
+      if (reps.size() != rf || uniq.size() != reps.size()) {
+        return make_error(errc::invalid_replica_assignment,
+                          "new partition {} has replicas {}: it needs {} distinct replicas, as "
+                          "the topic's other partitions have",
+                          current + static_cast<int32_t>(i), list(reps), rf);
+      }
+      for (int32_t b : reps) {
+        if (!contains(brokers, b)) {
+          return make_error(errc::invalid_replica_assignment,
+                            "new partition {} names broker {}, which is not a live broker",
+                            current + static_cast<int32_t>(i), b);
+        }
+      }
+    }
+  } else {
+    if (rf > brokers.size()) {
+      return make_error(errc::invalid_replication_factor,
+                        "Replication factor: {} larger than available brokers: {}.", rf,
+                        brokers.size());
+    }
+    // Continue the topic's pattern as Kafka does: the start is where partition 0's first
+    // replica sits among the brokers, and the new partitions are the tail of an assignment
+    // of new_total partitions.
+    auto n = static_cast<int32_t>(brokers.size());
+    int32_t start = 0;
+    if (!t->partitions.empty() && !t->partitions.front().replicas.empty()) {
+      auto it = std::find(brokers.begin(), brokers.end(), t->partitions.front().replicas.front());
+      if (it != brokers.end()) start = static_cast<int32_t>(it - brokers.begin());
+    }
+    std::random_device rd;
+    auto all = assign_replicas(new_total, static_cast<int16_t>(rf), brokers, start,
+                               static_cast<int32_t>(rd() % n));
+    added.assign(all.begin() + current, all.end());
+  }
+  if (validate_only) return {};
+  AddPartitionsRecord r{topic, t->topic_id, {}};
+  for (auto& reps : added) {
+    PartitionState p;
+    p.replicas = reps;
+    p.isr = reps;
+    p.leader = reps.front();
+    r.partitions.push_back(std::move(p));
+  }
+  SHOAL_TRY(commit_locked({std::move(r)}));
+  log().info("controller: topic {} grown from {} to {} partitions", topic, current, new_total);
+  return {};
+}
+
+namespace {
+
+// Applies IncrementalAlterConfigs changes to a set of overrides. `effective` gives a key's
+// current value (override or default) for APPEND / SUBTRACT on list keys.
+result<string_map> apply_config_changes(
+    string_map configs, const std::vector<ConfigChange>& changes,
+    const std::function<std::string(const std::string&)>& effective,
+    const std::function<bool(const std::string&)>& is_list) {
+  std::set<std::string> seen;
+  for (const auto& c : changes) {
+    if (!seen.insert(c.name).second) {
+      return make_error(errc::invalid_request, "config '{}' appears twice in the request", c.name);
+    }
+    auto split = [](const std::string& v) {
+      std::vector<std::string> out;
+      size_t start = 0;
+      while (start <= v.size()) {
+        size_t comma = v.find(',', start);
+        std::string item = v.substr(start, comma == std::string::npos ? v.npos : comma - start);
+        if (!item.empty()) out.push_back(item);
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+      }
+      return out;
+    };
+    auto join = [](const std::vector<std::string>& items) {
+      std::string out;
+      for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+      return out;
+    };
+    switch (c.op) {
+      case protocol::config_operation::set:
+        if (!c.value) {
+          return make_error(errc::invalid_config, "SET of '{}' needs a value", c.name);
+        }
+        configs[c.name] = *c.value;
+        break;
+      case protocol::config_operation::del:
+        configs.erase(c.name);
+        break;
+      case protocol::config_operation::append:
+      case protocol::config_operation::subtract: {
+        if (!is_list(c.name)) {
+          return make_error(errc::invalid_config,
+                            "Config value append/subtract is not allowed for config key {}: "
+                            "it is not a list",
+                            c.name);
+        }
+        auto items = split(configs.count(c.name) ? configs[c.name] : effective(c.name));
+        for (const auto& v : split(c.value.value_or(""))) {
+          auto it = std::find(items.begin(), items.end(), v);
+          if (c.op == protocol::config_operation::append && it == items.end()) items.push_back(v);
+          if (c.op == protocol::config_operation::subtract && it != items.end()) items.erase(it);
+        }
+        configs[c.name] = join(items);
+        break;
+      }
+      default:
+        return make_error(errc::invalid_config, "unknown config operation {} for '{}'",
+                          static_cast<int>(c.op), c.name);
+    }
+  }
+  return configs;
+}
+
+}  // namespace
+
+status Controller::alter_topic_configs(const std::string& topic,
+                                       const std::vector<ConfigChange>& changes,
+                                       bool validate_only) {
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  const TopicState* t = image_.topic(topic);
+  if (t == nullptr) {
+    return make_error(errc::unknown_topic_or_partition, "The topic '{}' does not exist.", topic);
+  }
+  std::map<std::string, std::string> types;
+  for (const auto& d : topic_config_definitions()) types[d.name] = d.type;
+  for (const auto& c : changes) {
+    if (!types.count(c.name)) {
+      return make_error(errc::invalid_config, "Unknown topic config name: {}", c.name);
+    }
+  }
+  const TopicConfig defaults = opts_.topic_defaults;
+  SHOAL_ASSIGN_OR_RETURN(string_map configs,
+                         apply_config_changes(
+                             t->configs, changes,
+                             [&](const std::string& k) {
+                               auto cfg = defaults.with(t->configs);
+                               return cfg ? cfg->get(k) : std::string();
+                             },
+                             [&](const std::string& k) { return types[k] == "list"; }));
+  SHOAL_TRY(opts_.topic_defaults.with(configs));
+  if (validate_only || configs == t->configs) return {};
+  SHOAL_TRY(commit_locked({TopicConfigRecord{topic, t->topic_id, configs}}));
+  std::string shown;
+  for (const auto& [k, v] : configs) shown += (shown.empty() ? "" : ",") + k + "=" + v;
+  log().info("controller: topic {} configs now {{{}}}", topic, shown);
+  return {};
+}
+
+status Controller::alter_broker_configs(int32_t broker_id, const std::vector<ConfigChange>& changes,
+                                        const std::function<status(const string_map&)>& validate,
+                                        bool validate_only) {
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  string_map current;
+  if (auto it = image_.broker_configs.find(broker_id); it != image_.broker_configs.end()) {
+    current = it->second;
+  }
+  SHOAL_ASSIGN_OR_RETURN(string_map configs,
+                         apply_config_changes(
+                             current, changes, [](const std::string&) { return std::string(); },
+                             [](const std::string& k) { return k == "log.cleanup.policy"; }));
+  SHOAL_TRY(validate(configs));
+  if (validate_only || configs == current) return {};
+  SHOAL_TRY(commit_locked({BrokerConfigRecord{broker_id, configs}}));
+  log().info("controller: dynamic configs of {} changed",
+             broker_id < 0 ? std::string("every broker") : "broker " + std::to_string(broker_id));
+  return {};
+}
+
+result<std::vector<std::tuple<std::string, int32_t, errc>>> Controller::elect_leaders(
+    bool preferred, const std::vector<std::pair<std::string, int32_t>>& partitions) {
+  std::lock_guard lock(mu_);
+  SHOAL_TRY(check_active_locked());
+  std::vector<std::pair<std::string, int32_t>> asked = partitions;
+  if (asked.empty()) {
+    for (const auto& [name, t] : image_.topics) {
+      for (size_t i = 0; i < t.partitions.size(); ++i) {
+        asked.emplace_back(name, static_cast<int32_t>(i));
+      }
+    }
+  }
+  std::vector<std::tuple<std::string, int32_t, errc>> out;
+  std::vector<MetadataRecord> records;
+  for (const auto& [name, p] : asked) {
+    const TopicState* t = image_.topic(name);
+    if (t == nullptr || p < 0 || static_cast<size_t>(p) >= t->partitions.size()) {
+      out.emplace_back(name, p, errc::unknown_topic_or_partition);
+      continue;
+    }
+    PartitionState ps = t->partitions[static_cast<size_t>(p)];
+    int32_t leader = -1;
+    if (preferred) {
+      int32_t want = ps.replicas.empty() ? -1 : ps.replicas.front();
+      if (want >= 0 && ps.leader == want) {
+        out.emplace_back(name, p, errc::election_not_needed);
+        continue;
+      }
+      if (want < 0 || !contains(ps.isr, want) || !eligible_locked(want)) {
+        out.emplace_back(name, p, errc::preferred_leader_not_available);
+        continue;
+      }
+      leader = want;
+    } else {
+      if (ps.leader >= 0 && eligible_locked(ps.leader)) {
+        out.emplace_back(name, p, errc::election_not_needed);
+        continue;
+      }
+      // An in-sync replica first; else any live one, which loses what it lacks.
+      for (int32_t r : ps.replicas) {
+        if (contains(ps.isr, r) && eligible_locked(r)) {
+          leader = r;
+          break;
+        }
+      }
+      if (leader < 0) {
+        for (int32_t r : ps.replicas) {
+          if (eligible_locked(r)) {
+            log().warn(
+                "controller: UNCLEAN leader election for {}/{} asked by an admin: broker {} "
+                "leads although it is not in sync; records it lacks are lost",
+                name, p, r);
+            leader = r;
+            ps.isr = {r};
+            break;
+          }
+        }
+      }
+      if (leader < 0) {
+        out.emplace_back(name, p, errc::eligible_leaders_not_available);
+        continue;
+      }
+    }
+    log().info("controller: {}/{} leader {} -> {} (epoch {}) by {} election", name, p, ps.leader,
+               leader, ps.leader_epoch + 1, preferred ? "preferred" : "unclean");
+    ps.leader = leader;
+    ps.leader_epoch += 1;
+    ps.partition_epoch += 1;
+    records.push_back(PartitionChangeRecord{name, t->topic_id, p, ps});
+    out.emplace_back(name, p, errc::none);
+  }
+  if (!records.empty()) SHOAL_TRY(commit_locked(std::move(records)));
+  return out;
 }
 
 status Controller::delete_topic(const std::string& name) {

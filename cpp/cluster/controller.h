@@ -19,12 +19,14 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "cluster/journal.h"
@@ -55,6 +57,13 @@ struct NewTopicSpec {
   string_map configs;
 };
 
+// One change of IncrementalAlterConfigs.
+struct ConfigChange {
+  std::string name;
+  protocol::config_operation op = protocol::config_operation::set;
+  std::optional<std::string> value;
+};
+
 class Controller {
  public:
   Controller(ControllerOptions opts, ipc::ClusterRegion* region);
@@ -74,6 +83,33 @@ class Controller {
   // KAFKA_STORAGE_ERROR (journal).
   result<TopicState> create_topic(const NewTopicSpec& spec, bool validate_only = false);
   status delete_topic(const std::string& name);
+  // Grows a topic to `new_total` partitions (CreatePartitions). `assignment`: the replicas of
+  // each new partition (empty: assigned as Kafka assigns them, continuing the topic's
+  // pattern). UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS (not more than now),
+  // INVALID_REPLICA_ASSIGNMENT, INVALID_REPLICATION_FACTOR (fewer live brokers than the
+  // topic's replication factor).
+  status create_partitions(const std::string& topic, int32_t new_total,
+                           const std::vector<std::vector<int32_t>>& assignment,
+                           bool validate_only = false);
+  // Changes a topic's config overrides (IncrementalAlterConfigs): SET, DELETE (back to the
+  // default), APPEND / SUBTRACT (list configs: cleanup.policy). UNKNOWN_TOPIC_OR_PARTITION,
+  // INVALID_CONFIG naming the key. The new overrides apply on every broker at the next image.
+  status alter_topic_configs(const std::string& topic, const std::vector<ConfigChange>& changes,
+                             bool validate_only = false);
+  // The same for a broker's dynamic configs (broker_id -1: the cluster-wide defaults).
+  // `validate` checks the resulting set: the broker module knows which keys may change
+  // while it runs.
+  status alter_broker_configs(int32_t broker_id, const std::vector<ConfigChange>& changes,
+                              const std::function<status(const string_map&)>& validate,
+                              bool validate_only = false);
+  // Elects leaders now (ElectLeaders): `preferred` moves leadership to the first replica
+  // when it is alive and in sync (ELECTION_NOT_NEEDED if it leads already,
+  // PREFERRED_LEADER_NOT_AVAILABLE otherwise); unclean elects any live replica of a partition
+  // without a leader, whatever unclean.leader.election.enable says, as KIP-460 allows
+  // (ELECTION_NOT_NEEDED if it has one, ELIGIBLE_LEADERS_NOT_AVAILABLE if none is alive).
+  // Per partition: the error (none when a leader was elected). An empty list: every partition.
+  result<std::vector<std::tuple<std::string, int32_t, errc>>> elect_leaders(
+      bool preferred, const std::vector<std::pair<std::string, int32_t>>& partitions);
   // A leader's ISR change. FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION for a stale request,
   // INELIGIBLE_REPLICA for a dead or unknown replica, NOT_LEADER_OR_FOLLOWER if the sender
   // does not lead the partition.
@@ -90,7 +126,10 @@ class Controller {
   result<std::pair<int64_t, int16_t>> init_producer_id(int64_t producer_id, int16_t epoch);
   static constexpr int64_t producer_id_block_size = 1000;
 
-  const TopicConfig& topic_defaults() const { return opts_.topic_defaults; }
+  TopicConfig topic_defaults() const;
+  // The defaults with the cluster-wide dynamic broker configs applied (by the broker that
+  // runs this controller, from each new image).
+  void set_topic_defaults(const TopicConfig& defaults);
 
   // The controller's current image (empty while standby).
   std::shared_ptr<const MetadataImage> image() const;

@@ -95,6 +95,13 @@ bool MetadataImage::apply(const JournalEntry& e) {
         } else if constexpr (std::is_same_v<R, ProducerIdsRecord>) {
           if (r.next_producer_id <= next_producer_id) return false;
           next_producer_id = r.next_producer_id;
+        } else if constexpr (std::is_same_v<R, BrokerConfigRecord>) {
+          if (r.broker_id < -1) return false;
+          if (r.configs.empty()) {
+            broker_configs.erase(r.broker_id);
+          } else {
+            broker_configs[r.broker_id] = r.configs;
+          }
         }
         return true;
       },

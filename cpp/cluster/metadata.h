@@ -134,10 +134,23 @@ struct ProducerIdsRecord {
   }
 };
 
+// A broker's dynamic configuration (IncrementalAlterConfigs on a broker resource): the
+// complete new set of dynamic overrides, for one broker or (broker_id -1) every broker.
+struct BrokerConfigRecord {
+  int32_t broker_id = -1;
+  string_map configs;
+  template <typename V>
+  void visit(V& v) {
+    v(broker_id);
+    v(configs);
+  }
+  bool operator==(const BrokerConfigRecord&) const = default;
+};
+
 // New record types go at the end: a record's index is its type in the journal.
 using MetadataRecord =
     std::variant<CreateTopicRecord, DeleteTopicRecord, PartitionChangeRecord, AddPartitionsRecord,
-                 TopicConfigRecord, ControllerRecord, ProducerIdsRecord>;
+                 TopicConfigRecord, ControllerRecord, ProducerIdsRecord, BrokerConfigRecord>;
 
 // One journal entry: a record stamped with the epoch of the controller that wrote it.
 struct JournalEntry {
@@ -157,6 +170,7 @@ struct PublishedImage {
   int64_t metadata_version = 0;  // MetadataImage::version
   std::vector<int32_t> live_brokers;
   std::vector<TopicState> topics;
+  std::vector<BrokerConfigRecord> broker_configs;  // dynamic broker configs, by broker (-1 all)
 
   template <typename V>
   void visit(V& v) {
@@ -166,6 +180,7 @@ struct PublishedImage {
     v(metadata_version);
     v(live_brokers);
     v(topics);
+    v(broker_configs);
   }
 };
 
@@ -177,6 +192,8 @@ struct MetadataImage {
   int32_t controller_epoch = 0;
   std::map<std::string, TopicState> topics;
   int64_t next_producer_id = 0;  // the first producer id never handed out
+  // Dynamic broker configs: by broker id, -1 for the cluster-wide defaults.
+  std::map<int32_t, string_map> broker_configs;
 
   // Applies one entry. Entries from an older controller epoch than one already applied are
   // ignored: a deposed controller that wrote after its successor cannot change anything.

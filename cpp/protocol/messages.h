@@ -428,6 +428,7 @@ struct MetadataResponse {
     errc error = errc::none;
     std::optional<std::string> error_message;
     std::string name;
+    int64_t topic_id = 0;  // random per creation (Kafka's is a UUID); 0: unknown
     bool is_internal = false;
     std::vector<Partition> partitions;
 
@@ -436,6 +437,7 @@ struct MetadataResponse {
       v(error);
       v(error_message);
       v(name);
+      v(topic_id);
       v(is_internal);
       v(partitions);
     }

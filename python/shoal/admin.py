@@ -8,12 +8,19 @@ from typing import Any
 
 from shoal import _core
 from shoal._admin_model import (
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    ConfigSource,
     ConsumerGroupDescription,
     ConsumerGroupLag,
     ConsumerGroupListing,
     ConsumerGroupState,
     ConsumerGroupTopicPartitions,
     ConsumerGroupType,
+    DeletedRecords,
+    DescribeClusterResult,
+    ElectionType,
     IsolationLevel,
     ListConsumerGroupsResult,
     ListOffsetsResultInfo,
@@ -21,25 +28,42 @@ from shoal._admin_model import (
     MemberDescription,
     Node,
     OffsetSpec,
+    TopicCollection,
+    TopicDescription,
+    TopicPartitionInfo,
+    Uuid,
 )
-from shoal._model import OFFSET_INVALID, ClusterMetadata, NewTopic, TopicPartition
+from shoal._model import OFFSET_INVALID, ClusterMetadata, NewPartitions, NewTopic, TopicPartition
 from shoal.error import KafkaError, KafkaException, _error_for
 
 __all__ = [
     "AdminClient",
+    "AlterConfigOpType",
+    "ConfigEntry",
+    "ConfigResource",
+    "ConfigSource",
     "ConsumerGroupDescription",
     "ConsumerGroupLag",
     "ConsumerGroupListing",
     "ConsumerGroupState",
     "ConsumerGroupTopicPartitions",
     "ConsumerGroupType",
+    "DeletedRecords",
+    "DescribeClusterResult",
+    "ElectionType",
     "IsolationLevel",
     "ListConsumerGroupsResult",
     "ListOffsetsResultInfo",
     "MemberAssignment",
     "MemberDescription",
+    "NewPartitions",
+    "NewTopic",
     "Node",
     "OffsetSpec",
+    "TopicCollection",
+    "TopicDescription",
+    "TopicPartitionInfo",
+    "Uuid",
 ]
 
 
@@ -191,6 +215,277 @@ class AdminClient:
     def list_topics(self, topic: str | None = None, timeout: float = -1) -> ClusterMetadata:
         """Cluster metadata: brokers, topics, and each partition's leader, replicas and ISR."""
         return self._admin.list_topics(topic, timeout)
+
+    def create_partitions(
+        self,
+        new_partitions: list[NewPartitions],
+        operation_timeout: float = 0,
+        request_timeout: float = 0,
+        validate_only: bool = False,
+    ) -> dict[str, concurrent.futures.Future[None]]:
+        """Grows topics to ``new_total_count`` partitions: {topic: Future}. Errors:
+        INVALID_PARTITIONS (not more than now), UNKNOWN_TOPIC_OR_PART,
+        INVALID_REPLICA_ASSIGNMENT, INVALID_REPLICATION_FACTOR."""
+        if not isinstance(new_partitions, list) or not all(
+            isinstance(n, NewPartitions) for n in new_partitions
+        ):
+            raise TypeError("Expected list of NewPartitions")
+        if not new_partitions:
+            raise ValueError("Expected non-empty list of NewPartitions objects")
+        specs = []
+        for n in new_partitions:
+            assignment = None
+            if n.replica_assignment is not None:
+                assignment = [list(r) for r in n.replica_assignment]
+            specs.append((n.topic, n.new_total_count, assignment))
+        futures: dict[str, concurrent.futures.Future[None]] = {
+            n.topic: concurrent.futures.Future() for n in new_partitions
+        }
+        timeout = request_timeout or operation_timeout
+        _run(lambda: self._admin.create_partitions(specs, validate_only, timeout), futures)
+        return futures
+
+    def describe_cluster(self, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        """The brokers, the controller and the cluster id: a Future of
+        DescribeClusterResult. kwargs: ``request_timeout``."""
+        timeout = _timeout(kwargs) or -1
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def work(_key: Any) -> DescribeClusterResult:
+            md = self._admin.list_topics(None, timeout)
+            nodes = {
+                b.id: Node(b.id, b.host or "", b.port if b.port >= 0 else 0)
+                for b in md.brokers.values()
+            }
+            return DescribeClusterResult(
+                nodes.get(md.controller_id),
+                [nodes[i] for i in sorted(nodes)],
+                md.cluster_id,
+            )
+
+        _settle({None: future}, work)
+        return future
+
+    def describe_topics(
+        self, topics: TopicCollection, **kwargs: Any
+    ) -> dict[str, concurrent.futures.Future[Any]]:
+        """Describes topics: {topic: Future of TopicDescription} with each partition's
+        leader, replicas and ISR as Nodes. An unknown topic's future raises
+        UNKNOWN_TOPIC_OR_PART. kwargs: ``request_timeout``."""
+        if not isinstance(topics, TopicCollection):
+            raise TypeError("Expected a TopicCollection")
+        if not topics.topic_names:
+            raise ValueError("Expected at least one topic")
+        timeout = _timeout(kwargs) or -1
+        futures = {t: concurrent.futures.Future() for t in topics.topic_names}
+
+        def work(topic: str) -> TopicDescription:
+            md = self._admin.list_topics(topic, timeout)
+            t = md.topics.get(topic)
+            if t is None:
+                raise KafkaException(_error_for(KafkaError.UNKNOWN_TOPIC_OR_PART))
+            if t.error is not None:
+                raise KafkaException(t.error)
+            nodes = {
+                b.id: Node(b.id, b.host or "", b.port if b.port >= 0 else 0)
+                for b in md.brokers.values()
+            }
+
+            def node(i: int) -> Node:
+                return nodes.get(i) or Node(i, "", -1)
+
+            parts = [
+                TopicPartitionInfo(
+                    p.id,
+                    node(p.leader) if p.leader >= 0 else None,
+                    [node(r) for r in p.replicas],
+                    [node(r) for r in p.isrs],
+                )
+                for p in sorted(t.partitions.values(), key=lambda p: p.id)
+            ]
+            topic_id = getattr(t, "_topic_id", None)
+            return TopicDescription(
+                topic,
+                Uuid(topic_id, 0) if topic_id else None,
+                bool(getattr(t, "_is_internal", topic.startswith("__"))),
+                parts,
+            )
+
+        _settle(futures, work)
+        return futures
+
+    def describe_configs(
+        self, resources: list[ConfigResource], **kwargs: Any
+    ) -> dict[ConfigResource, concurrent.futures.Future[Any]]:
+        """Every config of each resource: {resource: Future of {name: ConfigEntry}}. A topic's
+        come from any broker; a broker's (ConfigResource("broker", "1")) from that broker.
+        kwargs: ``request_timeout``."""
+        if not isinstance(resources, list) or not all(
+            isinstance(r, ConfigResource) for r in resources
+        ):
+            raise TypeError("Expected list of ConfigResource")
+        if not resources:
+            raise ValueError("Expected at least one ConfigResource")
+        timeout = _timeout(kwargs)
+        futures = {r: concurrent.futures.Future() for r in resources}
+
+        def work(r: ConfigResource) -> dict[str, ConfigEntry]:
+            code, message, rows = self._admin.describe_configs(
+                r.restype.value, r.name, None, True, False, timeout
+            )
+            _raise_for(code, message)
+            out = {}
+            for name, value, read_only, source, sensitive, _type, _doc, syns in rows:
+                synonyms = {
+                    sn: ConfigEntry(sn, sv, ConfigSource(ss), is_synonym=True)
+                    for sn, sv, ss in syns
+                }
+                out[name] = ConfigEntry(
+                    name,
+                    value,
+                    ConfigSource(source),
+                    is_read_only=read_only,
+                    is_default=source == ConfigSource.DEFAULT_CONFIG.value,
+                    is_sensitive=sensitive,
+                    synonyms=synonyms,
+                )
+            return out
+
+        _settle(futures, work)
+        return futures
+
+    def incremental_alter_configs(
+        self, resources: list[ConfigResource], **kwargs: Any
+    ) -> dict[ConfigResource, concurrent.futures.Future[None]]:
+        """Applies each resource's ``incremental_configs`` (ConfigEntry with an
+        AlterConfigOpType), leaving its other configs alone: {resource: Future}. Topic changes
+        apply on every broker at once (a lower retention.ms deletes old segments at the next
+        retention check); broker resources take the dynamic keys (log.retention.ms,
+        log.segment.bytes, min.insync.replicas, ...), for one broker ("1") or all (""). Errors:
+        INVALID_CONFIG, UNKNOWN_TOPIC_OR_PART. kwargs: ``validate_only``,
+        ``request_timeout``."""
+        if not isinstance(resources, list) or not all(
+            isinstance(r, ConfigResource) for r in resources
+        ):
+            raise TypeError("Expected list of ConfigResource")
+        if not resources:
+            raise ValueError("Expected at least one ConfigResource")
+        timeout = _timeout(kwargs)
+        validate_only = bool(kwargs.get("validate_only", False))
+        specs = []
+        for r in resources:
+            changes = []
+            for e in r.incremental_configs:
+                if not isinstance(e.incremental_operation, AlterConfigOpType):
+                    raise ValueError(
+                        f"{e.name}: incremental_operation must be an AlterConfigOpType"
+                    )
+                value = None if e.incremental_operation == AlterConfigOpType.DELETE else e.value
+                if value is None and e.incremental_operation != AlterConfigOpType.DELETE:
+                    raise ValueError(f"{e.name}: a value is needed for {e.incremental_operation}")
+                changes.append((e.name, e.incremental_operation.value, value))
+            specs.append((r.restype.value, r.name, changes))
+        futures = {r: concurrent.futures.Future() for r in resources}
+
+        def run() -> None:
+            try:
+                rows = self._admin.incremental_alter_configs(specs, validate_only, timeout)
+            except BaseException as e:
+                for f in futures.values():
+                    f.set_exception(e)
+                return
+            answers = {(t, n): (c, m) for t, n, c, m in rows}
+            for r, f in futures.items():
+                code, message = answers.get(
+                    (r.restype.value, r.name), (KafkaError._TIMED_OUT, "no answer")
+                )
+                if code:
+                    f.set_exception(KafkaException(_error_for(code, message or None)))
+                else:
+                    f.set_result(None)
+
+        threading.Thread(target=run, name="shoal-admin", daemon=True).start()
+        return futures
+
+    def delete_records(
+        self, topic_partition_offsets: list[TopicPartition], **kwargs: Any
+    ) -> dict[TopicPartition, concurrent.futures.Future[Any]]:
+        """Deletes every record before each TopicPartition's offset (OFFSET_END, -1: up to the
+        high watermark) by moving the log start: {TopicPartition: Future of DeletedRecords}.
+        Errors: OFFSET_OUT_OF_RANGE (past the high watermark), UNKNOWN_TOPIC_OR_PART.
+        kwargs: ``request_timeout``, ``operation_timeout``."""
+        if not isinstance(topic_partition_offsets, list) or not all(
+            isinstance(tp, TopicPartition) for tp in topic_partition_offsets
+        ):
+            raise TypeError("Expected list of TopicPartition")
+        if not topic_partition_offsets:
+            raise ValueError("Expected at least one TopicPartition")
+        keys = [(tp.topic, tp.partition) for tp in topic_partition_offsets]
+        if len(set(keys)) != len(keys):
+            raise ValueError("Duplicate partitions in delete_records")
+        for tp in topic_partition_offsets:
+            if not tp.topic or tp.partition < 0:
+                raise ValueError(f"invalid topic partition {tp}")
+        timeout = _timeout(kwargs) or float(kwargs.get("operation_timeout", 0) or 0)
+        asked = [(tp.topic, tp.partition, tp.offset) for tp in topic_partition_offsets]
+        futures = {tp: concurrent.futures.Future() for tp in topic_partition_offsets}
+
+        def run() -> None:
+            try:
+                rows = self._admin.delete_records(asked, timeout)
+            except BaseException as e:
+                for f in futures.values():
+                    f.set_exception(e)
+                return
+            answers = {(t, p): (err, low) for t, p, err, low in rows}
+            for tp, f in futures.items():
+                err, low = answers.get((tp.topic, tp.partition), (KafkaError._TIMED_OUT, -1))
+                if err:
+                    f.set_exception(KafkaException(_error_for(err)))
+                else:
+                    f.set_result(DeletedRecords(low))
+
+        threading.Thread(target=run, name="shoal-admin", daemon=True).start()
+        return futures
+
+    def elect_leaders(
+        self,
+        election_type: ElectionType,
+        partitions: list[TopicPartition] | None = None,
+        **kwargs: Any,
+    ) -> concurrent.futures.Future[Any]:
+        """Elects leaders now: a Future of {TopicPartition: KafkaError or None}. PREFERRED
+        moves leadership back to each partition's first replica (ELECTION_NOT_NEEDED if it
+        leads, PREFERRED_LEADER_NOT_AVAILABLE if it is down or out of sync); UNCLEAN elects a
+        live replica for a partition without a leader, even one out of sync, whose missing
+        records are then lost (ELIGIBLE_LEADERS_NOT_AVAILABLE if none is alive). partitions
+        None: every partition. kwargs: ``request_timeout``, ``operation_timeout``."""
+        if not isinstance(election_type, ElectionType):
+            raise TypeError("election_type must be an ElectionType")
+        asked = None
+        if partitions is not None:
+            if not isinstance(partitions, list) or not all(
+                isinstance(tp, TopicPartition) for tp in partitions
+            ):
+                raise TypeError("Expected list of TopicPartition or None")
+            if not partitions:
+                raise ValueError("Expected a non-empty list of partitions, or None for all")
+            asked = [(tp.topic, tp.partition) for tp in partitions]
+        timeout = _timeout(kwargs) or float(kwargs.get("operation_timeout", 0) or 0)
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+
+        def work(_key: Any) -> dict[TopicPartition, KafkaError | None]:
+            code, rows = self._admin.elect_leaders(
+                election_type == ElectionType.UNCLEAN, asked, timeout
+            )
+            _raise_for(code)
+            return {
+                TopicPartition(t, p): (_error_for(err, msg or None) if err else None)
+                for t, p, err, msg in rows
+            }
+
+        _settle({None: future}, work)
+        return future
 
     # ---- consumer groups ----
 

@@ -121,7 +121,8 @@ void handle_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view b
         if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch())
           continue;
         if (part->divergence(p.last_fetched_epoch(), p.fetch_offset)) continue;
-        if (part->record_follower_fetch(req->replica_id(), p.fetch_offset, now)) {
+        if (part->record_follower_fetch(req->replica_id(), p.fetch_offset, now,
+                                        p.log_start_offset)) {
           s.delayed.wake(t.name, p.partition());
         }
       }

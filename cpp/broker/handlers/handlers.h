@@ -28,6 +28,12 @@ void handle_offset_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes
 void handle_describe_groups(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_list_groups(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_delete_groups(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_create_partitions(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_elect_leaders(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_describe_configs(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+void handle_incremental_alter_configs(BrokerServices& s, RequestContext& ctx,
+                                      protocol::bytes_view body);
+void handle_delete_records(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 
 // Decodes the request header and calls the API's handler; answers undecodable or unknown
 // requests with an ErrorResponse (INVALID_REQUEST, UNSUPPORTED_VERSION).

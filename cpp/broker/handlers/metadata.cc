@@ -15,6 +15,7 @@ protocol::MetadataResponse::Topic describe_topic(const cluster::TopicState& t,
                                                  const std::vector<int32_t>& live) {
   protocol::MetadataResponse::Topic out;
   out.name = t.name;
+  out.topic_id = t.topic_id;
   out.is_internal = cluster::is_internal_topic(t.name);
   for (size_t i = 0; i < t.partitions.size(); ++i) {
     const auto& ps = t.partitions[i];

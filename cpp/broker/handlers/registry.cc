@@ -35,6 +35,11 @@ constexpr route routes[] = {
     {protocol::api_key::describe_groups, handle_describe_groups},
     {protocol::api_key::list_groups, handle_list_groups},
     {protocol::api_key::delete_groups, handle_delete_groups},
+    {protocol::api_key::create_partitions, handle_create_partitions},
+    {protocol::api_key::elect_leaders, handle_elect_leaders},
+    {protocol::api_key::describe_configs, handle_describe_configs},
+    {protocol::api_key::incremental_alter_configs, handle_incremental_alter_configs},
+    {protocol::api_key::delete_records, handle_delete_records},
 };
 
 }  // namespace

@@ -189,6 +189,7 @@ std::vector<MetadataResponse> samples() {
   rich.topics = {
       {.error = errc::none,
        .name = "orders",
+       .topic_id = 0x0123456789abcdefLL,
        .is_internal = false,
        .partitions = {{.error = errc::none,
                        .partition_index = partition_id(0),
