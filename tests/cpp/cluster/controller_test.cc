@@ -361,6 +361,200 @@ TEST_F(ControllerTest, CreationSurvivesAControllerChangeWithSameIdsAssignmentsAn
   EXPECT_EQ(c_->image()->topics.size(), created.size() + 1);
 }
 
+// --- admin operations: CreatePartitions, IncrementalAlterConfigs, ElectLeaders ---
+
+TEST_F(ControllerTest, CreatePartitionsAppendsPartitionsThatSurviveAControllerChange) {
+  ASSERT_TRUE(c_->create_topic(spec("orders", 2, 2)));
+  auto before = c_->image();
+  auto journal_size = fs::file_size(journal());
+  // validate_only changes nothing.
+  ASSERT_TRUE(c_->create_partitions("orders", 5, {}, /*validate_only=*/true));
+  EXPECT_EQ(c_->image(), before);
+  EXPECT_EQ(fs::file_size(journal()), journal_size);
+
+  ASSERT_TRUE(c_->create_partitions("orders", 5, {}));
+  const TopicState* t = c_->image()->topic("orders");
+  ASSERT_EQ(t->partitions.size(), 5u);
+  EXPECT_EQ(t->partitions[0], before->topic("orders")->partitions[0]);
+  EXPECT_EQ(t->partitions[1], before->topic("orders")->partitions[1]);
+  for (size_t i = 2; i < 5; ++i) {
+    const auto& p = t->partitions[i];
+    ASSERT_EQ(p.replicas.size(), 2u);
+    EXPECT_NE(p.replicas[0], p.replicas[1]);
+    EXPECT_EQ(p.isr, p.replicas);
+    EXPECT_EQ(p.leader, p.replicas.front());
+  }
+  EXPECT_EQ(published().topics.size(), 1u);
+  EXPECT_EQ(published().topics[0].partitions.size(), 5u);
+
+  ASSERT_TRUE(c_->create_partitions("orders", 6, {{3, 1}}));
+  EXPECT_EQ(c_->image()->topic("orders")->partitions[5].replicas, (std::vector<int32_t>{3, 1}));
+  auto grown = *c_->image()->topic("orders");
+  fail_over_to(2);
+  EXPECT_EQ(*c_->image()->topic("orders"), grown);
+}
+
+TEST_F(ControllerTest, CreatePartitionsRefusesWhatKafkaRefuses) {
+  ASSERT_TRUE(c_->create_topic(spec("orders", 3, 2)));
+  auto expect = [&](const std::string& topic, int32_t total,
+                    const std::vector<std::vector<int32_t>>& assignment, errc code,
+                    const std::string& message) {
+    auto before = c_->image();
+    auto st = c_->create_partitions(topic, total, assignment);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.code(), code) << st.err().to_string();
+    EXPECT_NE(st.err().message.find(message), std::string::npos) << st.err().message;
+    EXPECT_EQ(c_->image(), before);
+  };
+  expect("orders", 3, {}, errc::invalid_partitions, "Topic already has 3 partitions.");
+  expect("orders", 2, {}, errc::invalid_partitions,
+         "Topic currently has 3 partitions, which is higher than the requested 2.");
+  expect("nope", 4, {}, errc::unknown_topic_or_partition, "does not exist");
+  expect("orders", 5, {{1, 2}}, errc::invalid_replica_assignment, "by 2 but 1 assignments");
+  expect("orders", 4, {{1}}, errc::invalid_replica_assignment, "needs 2 distinct replicas");
+  expect("orders", 4, {{1, 1}}, errc::invalid_replica_assignment, "needs 2 distinct replicas");
+  expect("orders", 4, {{1, 9}}, errc::invalid_replica_assignment, "broker 9");
+  ASSERT_TRUE(c_->create_topic(spec("wide", 1, 3)));
+  stop_broker(3);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (c_->create_partitions("wide", 2, {}, true) &&
+         std::chrono::steady_clock::now() < deadline) {
+    c_->tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  expect("wide", 2, {}, errc::invalid_replication_factor, "larger than available brokers");
+}
+
+TEST_F(ControllerTest, IncrementalConfigChangesMergeValidateAndSurviveAControllerChange) {
+  ASSERT_TRUE(c_->create_topic(spec("orders", 1, 1, {{"retention.ms", "1000"}})));
+  using op = protocol::config_operation;
+  ASSERT_TRUE(c_->alter_topic_configs(
+      "orders", {{"segment.bytes", op::set, "2048"}, {"cleanup.policy", op::append, "compact"}}));
+  string_map want{
+      {"retention.ms", "1000"}, {"segment.bytes", "2048"}, {"cleanup.policy", "delete,compact"}};
+  EXPECT_EQ(c_->image()->topic("orders")->configs, want);
+  ASSERT_TRUE(c_->alter_topic_configs("orders", {{"retention.ms", op::del, std::nullopt},
+                                                 {"cleanup.policy", op::subtract, "delete"}}));
+  want = {{"segment.bytes", "2048"}, {"cleanup.policy", "compact"}};
+  EXPECT_EQ(c_->image()->topic("orders")->configs, want);
+
+  auto before = c_->image();
+  auto refused = [&](std::vector<ConfigChange> changes, errc code) {
+    auto st = c_->alter_topic_configs("orders", changes);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.code(), code) << st.err().to_string();
+    EXPECT_EQ(c_->image(), before);
+  };
+  refused({{"no.such.key", op::set, "1"}}, errc::invalid_config);
+  refused({{"retention.ms", op::set, "soon"}}, errc::invalid_config);
+  refused({{"retention.ms", op::append, "1"}}, errc::invalid_config);
+  refused({{"retention.ms", op::set, std::nullopt}}, errc::invalid_config);
+  refused({{"retention.ms", op::set, "1"}, {"retention.ms", op::del, std::nullopt}},
+          errc::invalid_request);
+  EXPECT_EQ(c_->alter_topic_configs("nope", {{"retention.ms", op::set, "1"}}).code(),
+            errc::unknown_topic_or_partition);
+  ASSERT_TRUE(c_->alter_topic_configs("orders", {{"retention.ms", op::set, "5"}}, true));
+  EXPECT_EQ(c_->image(), before);
+
+  // Broker configs: validated by the caller's function; journaled per broker or cluster-wide.
+  auto ok = [](const string_map&) { return status{}; };
+  ASSERT_TRUE(c_->alter_broker_configs(-1, {{"log.retention.ms", op::set, "60000"}}, ok));
+  ASSERT_TRUE(c_->alter_broker_configs(2, {{"log.segment.bytes", op::set, "4096"}}, ok));
+  auto no = [](const string_map& m) -> status {
+    if (m.count("num.partitions")) return make_error(errc::invalid_config, "num.partitions");
+    return {};
+  };
+  EXPECT_EQ(c_->alter_broker_configs(-1, {{"num.partitions", op::set, "3"}}, no).code(),
+            errc::invalid_config);
+  auto img = c_->image();
+  EXPECT_EQ(img->broker_configs.at(-1), (string_map{{"log.retention.ms", "60000"}}));
+  EXPECT_EQ(img->broker_configs.at(2), (string_map{{"log.segment.bytes", "4096"}}));
+  EXPECT_EQ(published().broker_configs.size(), 2u);
+
+  fail_over_to(3);
+  EXPECT_EQ(c_->image()->topic("orders")->configs, want);
+  EXPECT_EQ(c_->image()->broker_configs, img->broker_configs);
+  // Deleting the last dynamic config drops the broker's entry.
+  ASSERT_TRUE(c_->alter_broker_configs(2, {{"log.segment.bytes", op::del, std::nullopt}}, ok));
+  EXPECT_EQ(c_->image()->broker_configs.count(2), 0u);
+}
+
+TEST_F(ControllerTest, PreferredElectionMovesLeadershipBackOnlyWhenItCan) {
+  ASSERT_TRUE(c_->create_topic(assigned("orders", {{1, 2}, {2, 3}})));
+  auto r = c_->elect_leaders(true, {{"orders", 0}, {"nope", 0}, {"orders", 7}});
+  ASSERT_TRUE(r) << r.err().to_string();
+  using row = std::tuple<std::string, int32_t, errc>;
+  EXPECT_EQ(*r, (std::vector<row>{{"orders", 0, errc::election_not_needed},
+                                  {"nope", 0, errc::unknown_topic_or_partition},
+                                  {"orders", 7, errc::unknown_topic_or_partition}}));
+  // Broker 1 goes away: broker 2 leads partition 0; broker 1 is out of the ISR.
+  fail_over_to(2);
+  stop_broker(1);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (c_->image()->topic("orders")->partitions[0].leader != 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    c_->tick();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(c_->image()->topic("orders")->partitions[0].leader, 2);
+  r = c_->elect_leaders(true, {{"orders", 0}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<2>(r->at(0)), errc::preferred_leader_not_available);
+  // Back and in sync (the leader's AlterPartition would do this): the preferred election
+  // moves leadership with a new epoch.
+  start_broker(1);
+  c_->tick();
+  auto p0 = c_->image()->topic("orders")->partitions[0];
+  protocol::AlterPartitionRequest ap;
+  ap.broker_id = node_id(2);
+  auto& apt = ap.topics.emplace_back();
+  apt.name = "orders";
+  auto& app = apt.partitions.emplace_back();
+  app.partition_index = partition_id(0);
+  app.leader_epoch = shoal::leader_epoch(p0.leader_epoch);
+  app.new_isr = {node_id(2), node_id(1)};
+  app.partition_epoch = p0.partition_epoch;
+  auto altered = c_->alter_partition(ap);
+  ASSERT_TRUE(altered) << altered.err().to_string();
+  r = c_->elect_leaders(true, {});
+  ASSERT_TRUE(r);
+  auto after = c_->image()->topic("orders")->partitions[0];
+  EXPECT_EQ(after.leader, 1);
+  EXPECT_EQ(after.leader_epoch, p0.leader_epoch + 1);
+}
+
+TEST_F(ControllerTest, UncleanElectionPicksALiveReplicaOnlyWhenThereIsNoLeader) {
+  ASSERT_TRUE(c_->create_topic(assigned("orders", {{3, 2}})));
+  auto r = c_->elect_leaders(false, {{"orders", 0}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<2>(r->at(0)), errc::election_not_needed);
+  // 2 leaves the ISR, then 3 (the leader) dies: no in-sync replica is left, and 2 comes back.
+  stop_broker(2);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  auto settle = [&](auto done) {
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      c_->tick();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return done();
+  };
+  ASSERT_TRUE(settle(
+      [&] { return c_->image()->topic("orders")->partitions[0].isr == std::vector<int32_t>{3}; }));
+  stop_broker(3);
+  ASSERT_TRUE(settle([&] { return c_->image()->topic("orders")->partitions[0].leader == -1; }));
+  r = c_->elect_leaders(false, {{"orders", 0}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<2>(r->at(0)), errc::eligible_leaders_not_available);
+  start_broker(2);
+  c_->tick();
+  r = c_->elect_leaders(false, {{"orders", 0}});
+  ASSERT_TRUE(r);
+  EXPECT_EQ(std::get<2>(r->at(0)), errc::none);
+  auto p = c_->image()->topic("orders")->partitions[0];
+  EXPECT_EQ(p.leader, 2);
+  EXPECT_EQ(p.isr, std::vector<int32_t>{2});
+}
+
 TEST_F(ControllerTest, ProducerIdsAreNeverHandedOutTwiceAcrossControllers) {
   std::set<int64_t> seen;
   auto take = [&](int n) {
