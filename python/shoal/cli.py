@@ -12,6 +12,8 @@
     shoal console-consumer --topic T [--from-beginning] [--group G] [--max-messages N]
     shoal consumer-groups --bootstrap-server shm://NAME --list | --describe --group G | --delete
         | --reset-offsets --group G --topic T --to-earliest (--dry-run | --execute)
+    shoal configs --bootstrap-server shm://NAME --describe [--all] (--topic T | --broker ID
+        | --broker-defaults) | --alter ... --add-config k=v,k2=[v1,v2] --delete-config k3
 
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
 """
@@ -40,6 +42,8 @@ EPILOG = """examples:
   shoal console-producer --topic orders < orders.txt
   shoal console-consumer --topic orders --from-beginning --max-messages 10
   shoal consumer-groups --reset-offsets --group billing --topic orders --to-earliest --execute
+  shoal configs --alter --topic orders --add-config retention.ms=86400000
+  shoal configs --describe --broker-defaults
 """
 
 
@@ -239,12 +243,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    from shoal.tools import console_consumer, console_producer, consumer_groups, topics
+    from shoal.tools import configs, console_consumer, console_producer, consumer_groups, topics
 
     topics.add_parser(sub)
     console_producer.add_parser(sub)
     console_consumer.add_parser(sub)
     consumer_groups.add_parser(sub)
+    configs.add_parser(sub)
 
     cl = sub.add_parser(
         "cluster",
