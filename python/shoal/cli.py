@@ -3,6 +3,7 @@
     shoal cluster up [--name default] [--brokers 3] [--dir ./shoal-data/default]
     shoal cluster status
     shoal cluster down
+    shoal broker start --cluster NAME --id N --dir DIR [--config FILE] [--override k=v ...]
     shoal perf producer --topic T --num-records N --record-size 100 --throughput -1
         [--compression-type all] [--batch-api] [--payload json]
     shoal perf consumer --topic T --messages N
@@ -44,6 +45,7 @@ EPILOG = """examples:
   shoal consumer-groups --reset-offsets --group billing --topic orders --to-earliest --execute
   shoal configs --alter --topic orders --add-config retention.ms=86400000
   shoal configs --describe --broker-defaults
+  shoal broker start --cluster dev --id 1 --dir ./shoal-data/dev
 """
 
 
@@ -243,7 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    from shoal.tools import configs, console_consumer, console_producer, consumer_groups, topics
+    from shoal.tools import (
+        broker,
+        configs,
+        console_consumer,
+        console_producer,
+        consumer_groups,
+        topics,
+    )
 
     topics.add_parser(sub)
     console_producer.add_parser(sub)
@@ -297,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=30.0, help="seconds before a broker is killed"
     )
     down.set_defaults(func=_cluster_down)
+    broker.add_parser(sub)
 
     perf = sub.add_parser(
         "perf",

@@ -103,3 +103,62 @@ def test_up_reports_a_broker_that_cannot_start(bg: tuple[str, Path]) -> None:
     assert bad.stderr.startswith("shoal: broker")
     assert "num.partitions" in bad.stderr
     assert broker_pids(name, data) == {}
+
+
+def _create_topic_now(name: str, topic: str) -> bool:
+    """Whether a client can create `topic` on cluster `name` now (or it exists already)."""
+    try:
+        admin = shoal.AdminClient({"bootstrap.servers": f"shm://{name}"})
+    except shoal.KafkaException:
+        return False  # no broker has made the cluster's shared memory yet
+    try:
+        admin.create_topics([shoal.NewTopic(topic, -1, 1)])[topic].result(10)
+        return True
+    except shoal.KafkaException as e:
+        return bool(e.args) and e.args[0] == shoal.KafkaError.TOPIC_ALREADY_EXISTS
+    finally:
+        admin.close()
+
+
+def test_broker_start_runs_one_broker_in_the_foreground(
+    tmp_path: Path, bg: tuple[str, Path]
+) -> None:
+    name, data = bg
+    with open(tmp_path / "broker.out", "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "shoal.cli", "broker", "start", "--cluster", name, "--id", "1",
+             "--dir", str(data), "--override", "num.partitions=2"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        wait_for(lambda: _create_topic_now(name, "started"), 60, "a topic created on the broker")
+        # The command became the broker (exec): the cluster knows it by this very pid.
+        assert broker_pids(name) == {1: proc.pid}
+        admin = shoal.AdminClient({"bootstrap.servers": f"shm://{name}"})
+        md = admin.list_topics(timeout=10)
+        admin.close()
+        assert len(md.topics["started"].partitions) == 2  # the --override
+        status = shoal_cli("cluster", "status", "--name", name)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert f"{proc.pid:>8}  running" in status.stdout
+
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, (tmp_path / "broker.out").read_text(errors="replace")[-2000:]
+        assert broker_pids(name) == {}
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_broker_start_help_and_missing_arguments() -> None:
+    help = shoal_cli("broker", "start", "--help")
+    assert help.returncode == 0, help.stderr
+    assert help.stdout.startswith("usage: shoal broker start [-h] --cluster NAME --id N --dir DIR")
+    for option in ("--config FILE", "--override KEY=VALUE", "examples:"):
+        assert option in help.stdout
+    missing = shoal_cli("broker", "start", "--cluster", "x")
+    assert missing.returncode == 2
+    assert "the following arguments are required: --id, --dir" in missing.stderr

@@ -68,3 +68,13 @@ def admin_conf(args: argparse.Namespace, extra: dict[str, Any] | None = None) ->
     conf.update(extra or {})
     conf["bootstrap.servers"] = args.bootstrap_server
     return conf
+
+
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps text that is laid out already (a docstring, an examples epilog: it has line
+    breaks) as written, and wraps a one-line description to the terminal's width."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text.strip():
+            return super()._fill_text(text, width, indent)
+        return argparse.HelpFormatter._fill_text(self, text, width, indent)
