@@ -16,6 +16,7 @@
     shoal configs --bootstrap-server shm://NAME --describe [--all] (--topic T | --broker ID
         | --broker-defaults) | --alter ... --add-config k=v,k2=[v1,v2] --delete-config k3
 
+Each command's --help lists its options, with examples.
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
 """
 
@@ -42,10 +43,37 @@ EPILOG = """examples:
   shoal topics --describe --topic orders
   shoal console-producer --topic orders < orders.txt
   shoal console-consumer --topic orders --from-beginning --max-messages 10
+  shoal consumer-groups --describe --group billing
   shoal consumer-groups --reset-offsets --group billing --topic orders --to-earliest --execute
   shoal configs --alter --topic orders --add-config retention.ms=86400000
   shoal configs --describe --broker-defaults
   shoal broker start --cluster dev --id 1 --dir ./shoal-data/dev
+"""
+
+CLUSTER_EPILOG = """examples:
+  shoal cluster up                 # 3 brokers of cluster "default", data in ./shoal-data/default
+  shoal cluster up --name dev --brokers 1 --override num.partitions=3 log.retention.ms=3600000
+  shoal cluster status --name dev
+  shoal cluster down --name dev
+"""
+
+PERF_PRODUCER_EPILOG = """examples:
+  shoal perf producer --topic perf --num-records 1000000 --record-size 100 --throughput -1 \\
+      --producer-props acks=1
+  shoal perf producer --topic perf --num-records 1000000 --record-size 100 --native --compare-redis
+  shoal perf producer --topic perf --num-records 5000000 --record-size 100 --batch-api numpy \\
+      --producer-props acks=1
+  shoal perf producer --topic perf --num-records 2000000 --compression-type all --payload json
+"""
+
+PERF_CONSUMER_EPILOG = """examples:
+  shoal perf consumer --topic perf --messages 1000000
+  shoal perf consumer --topic perf --messages 1000000 --native --compare-redis
+"""
+
+PERF_FAILOVER_EPILOG = """examples:
+  shoal perf failover
+  shoal perf failover --trials 5 --pause-trials 1 --num-records 200000 --e2e-seconds 3
 """
 
 
@@ -253,6 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
         consumer_groups,
         topics,
     )
+    from shoal.tools._common import HelpFormatter
 
     topics.add_parser(sub)
     console_producer.add_parser(sub)
@@ -263,9 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     cl = sub.add_parser(
         "cluster",
         help="start, inspect and stop a cluster running in the background",
-        description="A cluster whose brokers run in the background on this host.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="A cluster whose brokers run in the background on this host (shoal broker "
+        "start runs one broker in the foreground).",
+        epilog=CLUSTER_EPILOG,
+        formatter_class=HelpFormatter,
     )
     cl_sub = cl.add_subparsers(dest="cluster_command", metavar="WHAT", required=True)
 
@@ -281,7 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
             )
 
     up = cl_sub.add_parser(
-        "up", help="start the brokers and wait until the cluster is ready", epilog=EPILOG
+        "up",
+        help="start the brokers and wait until the cluster is ready",
+        description="Starts brokers 1..N of the cluster in the background (they outlive this "
+        "command; each logs to DIR/broker-N.log and writes DIR/broker-N.pid) and waits until "
+        "the controller counts them all as live. Brokers already running are left alone.",
+        epilog=CLUSTER_EPILOG,
+        formatter_class=HelpFormatter,
     )
     cluster_common(up)
     up.add_argument("--brokers", type=int, default=3, help="how many brokers (default 3)")
@@ -297,10 +333,20 @@ def build_parser() -> argparse.ArgumentParser:
         "status",
         help="brokers, the controller, and partitions without a leader or under-replicated",
         description="Exit status: 0 healthy, 1 no such cluster, 2 a broker or partition is down.",
+        epilog=CLUSTER_EPILOG,
+        formatter_class=HelpFormatter,
     )
     cluster_common(st, with_dir=False)
     st.set_defaults(func=_cluster_status)
-    down = cl_sub.add_parser("down", help="stop every broker cleanly")
+    down = cl_sub.add_parser(
+        "down",
+        help="stop every broker cleanly",
+        description="Stops every broker of the cluster with SIGTERM (each hands over its "
+        "leaderships and flushes its logs; one still running after --timeout is killed) and "
+        "removes the pid files.",
+        epilog=CLUSTER_EPILOG,
+        formatter_class=HelpFormatter,
+    )
     cluster_common(down)
     down.add_argument(
         "--timeout", type=float, default=30.0, help="seconds before a broker is killed"
@@ -312,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
         "perf",
         help="producer and consumer benchmarks",
         description="Benchmarks after Kafka's perf-test tools.",
-        epilog=EPILOG,
+        epilog=PERF_PRODUCER_EPILOG
+        + PERF_CONSUMER_EPILOG.replace("examples:\n", "")
+        + PERF_FAILOVER_EPILOG.replace("examples:\n", ""),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     perf_sub = perf.add_subparsers(dest="perf_command", metavar="WHAT", required=True)
@@ -323,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
             default=os.environ.get("SHOAL_BOOTSTRAP", "shm://default"),
             help="the cluster (default shm://default)",
         )
-        p.add_argument("--topic", required=True)
+        p.add_argument("--topic", required=True, help="the topic")
         p.add_argument(
             "--native",
             action="store_true",
@@ -339,14 +387,21 @@ def build_parser() -> argparse.ArgumentParser:
         "producer",
         help="produce records as fast as allowed",
         description="Like kafka-producer-perf-test.",
+        epilog=PERF_PRODUCER_EPILOG,
+        formatter_class=HelpFormatter,
     )
     common(p)
-    p.add_argument("--num-records", type=int, required=True)
-    p.add_argument("--record-size", type=int, default=100)
+    p.add_argument("--num-records", type=int, required=True, help="records to produce")
+    p.add_argument("--record-size", type=int, default=100, help="bytes a record (default 100)")
     p.add_argument(
         "--throughput", type=int, default=-1, help="records/s to aim for; -1 for no limit"
     )
-    p.add_argument("--producer-props", nargs="*", metavar="KEY=VALUE")
+    p.add_argument(
+        "--producer-props",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="producer configs with librdkafka's names, e.g. acks=all linger.ms=5",
+    )
     p.add_argument(
         "--compression-type",
         metavar="CODECS",
@@ -377,11 +432,18 @@ def build_parser() -> argparse.ArgumentParser:
         "consumer",
         help="consume a topic from the beginning",
         description="Like kafka-consumer-perf-test.",
+        epilog=PERF_CONSUMER_EPILOG,
+        formatter_class=HelpFormatter,
     )
     common(c)
-    c.add_argument("--messages", type=int, required=True)
+    c.add_argument("--messages", type=int, required=True, help="records to read")
     c.add_argument("--timeout", type=int, default=120_000, help="ms to wait for the messages")
-    c.add_argument("--consumer-props", nargs="*", metavar="KEY=VALUE")
+    c.add_argument(
+        "--consumer-props",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="consumer configs with librdkafka's names, e.g. fetch.min.bytes=1",
+    )
     c.set_defaults(func=_perf_consumer)
 
     f = perf_sub.add_parser(
@@ -393,6 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
             "throughput with acks=all and replication factor 3 against acks=1 on one broker; "
             "produce-to-consume latency with acks=all and replication factor 3."
         ),
+        epilog=PERF_FAILOVER_EPILOG,
+        formatter_class=HelpFormatter,
     )
     f.add_argument("--trials", type=int, default=20, help="leader kills (default 20)")
     f.add_argument("--pause-trials", type=int, default=3, help="leader pauses (default 3)")

@@ -68,7 +68,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--bootstrap-server",
         default=DEFAULT_BOOTSTRAP,
-        help=f"the cluster, shm://NAME (default {DEFAULT_BOOTSTRAP})",
+        metavar="shm://NAME",
+        help=f"the cluster (default {DEFAULT_BOOTSTRAP})",
     )
     action = p.add_mutually_exclusive_group(required=True)
     action.add_argument("--list", action="store_true", help="list every group")
@@ -77,7 +78,7 @@ def add_parser(sub: Any) -> None:
     action.add_argument(
         "--reset-offsets",
         action="store_true",
-        help="set the committed offsets of an inactive group (see the scenarios below)",
+        help="set the committed offsets of an inactive group (see the scenarios above)",
     )
     p.add_argument("--group", action="append", default=[], help="a group id (repeatable)")
     p.add_argument("--all-groups", action="store_true", help="every group")
