@@ -23,9 +23,9 @@ level (others are refused: "Invalid config(s): k"); a deleted config goes back t
 value or the default. Deletions apply before additions. A broker takes the dynamic broker
 configs only, those that set topic defaults: log.retention.ms, log.retention.bytes,
 log.segment.bytes, log.roll.ms, log.cleanup.policy, min.insync.replicas, message.max.bytes,
-compression.type, unclean.leader.election.enable, ... (--describe --all shows read_only for the
-others); the cluster refuses the rest, naming them. --broker ID applies to that broker only,
---broker-defaults (--entity-default) to every broker.
+compression.type, unclean.leader.election.enable, ...; the cluster refuses the others (set them
+in the broker's properties), naming them, and then applies none of the changes. --broker ID
+applies to that broker only, --broker-defaults (--entity-default) to every broker.
 
 Errors print one line on stderr and exit with status 1. Where Kafka's tool prints "The topic
 'T' doesn't exist and doesn't have dynamic config." and exits 0, this one prints that line on
@@ -46,7 +46,7 @@ EPILOG = """examples:
   shoal configs --describe --topic orders
   shoal configs --describe --all --topic orders
   shoal configs --alter --topic orders --add-config retention.ms=86400000,max.message.bytes=2000000
-  shoal configs --alter --topic orders --add-config cleanup.policy=[delete,compact]
+  shoal configs --alter --topic orders --add-config 'cleanup.policy=[delete,compact]'
   shoal configs --alter --topic orders --delete-config retention.ms,cleanup.policy
   shoal configs --describe --entity-type brokers --entity-name 1 --all
   shoal configs --alter --broker-defaults --add-config log.retention.ms=3600000
