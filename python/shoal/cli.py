@@ -7,6 +7,7 @@
     shoal perf producer --topic T --num-records N --record-size 100 --throughput -1
         [--compression-type all] [--batch-api] [--payload json]
     shoal perf consumer --topic T --messages N
+    shoal perf consumer --group G [--messages 3000000] [--trials 10] [--session-timeout-ms 3000]
     shoal topics --bootstrap-server shm://NAME --create --topic T --partitions N
         | --list | --describe [--topic T] | --alter --topic T --partitions N | --delete --topic T
     shoal console-producer --topic T [--property parse.key=true --property key.separator=:]
@@ -38,6 +39,7 @@ EPILOG = """examples:
       --producer-props acks=1
   shoal perf producer --topic perf --num-records 2000000 --compression-type all --payload json
   shoal perf consumer --topic perf --messages 1000000
+  shoal perf consumer --group perf
   shoal perf failover --trials 20
   shoal topics --create --topic orders --partitions 6 --replication-factor 3
   shoal topics --describe --topic orders
@@ -69,6 +71,8 @@ PERF_PRODUCER_EPILOG = """examples:
 PERF_CONSUMER_EPILOG = """examples:
   shoal perf consumer --topic perf --messages 1000000
   shoal perf consumer --topic perf --messages 1000000 --native --compare-redis
+  shoal perf consumer --group perf       # starts its own cluster, fills a 6-partition topic
+  shoal perf consumer --group perf --consumer-props heartbeat.interval.ms=50
 """
 
 PERF_FAILOVER_EPILOG = """examples:
@@ -90,10 +94,15 @@ def _props(pairs: list[str] | None) -> dict[str, str]:
     return out
 
 
+def _bootstrap(args: argparse.Namespace) -> str:
+    """--bootstrap-server, else SHOAL_BOOTSTRAP, else shm://default."""
+    return args.bootstrap_server or os.environ.get("SHOAL_BOOTSTRAP", "shm://default")
+
+
 def _perf_producer(args: argparse.Namespace) -> int:
     from shoal import perf
 
-    conf: dict[str, Any] = {"bootstrap.servers": args.bootstrap_server}
+    conf: dict[str, Any] = {"bootstrap.servers": _bootstrap(args)}
     conf.update(_props(args.producer_props))
     if args.batch_size is not None:
         conf["batch.size"] = str(args.batch_size)
@@ -158,7 +167,12 @@ def _perf_producer(args: argparse.Namespace) -> int:
 def _perf_consumer(args: argparse.Namespace) -> int:
     from shoal import perf
 
-    conf: dict[str, Any] = {"bootstrap.servers": args.bootstrap_server}
+    if args.group is not None:
+        return _perf_consumer_group(args)
+    missing = [f for f, v in (("--topic", args.topic), ("--messages", args.messages)) if v is None]
+    if missing:
+        args.parser.error(f"the following arguments are required: {', '.join(missing)}")
+    conf: dict[str, Any] = {"bootstrap.servers": _bootstrap(args)}
     conf.update(_props(args.consumer_props))
     run = perf.run_native_consumer if args.native else perf.run_python_consumer
     start = time.time()
@@ -183,6 +197,42 @@ def _perf_consumer(args: argparse.Namespace) -> int:
 
 def _progress(msg: str) -> None:
     print(f"shoal: {msg}", file=sys.stderr, flush=True)
+
+
+def _perf_consumer_group(args: argparse.Namespace) -> int:
+    """`shoal perf consumer --group G`: see shoal.perf_group. Without --bootstrap-server (or
+    SHOAL_BOOTSTRAP) it runs on a cluster of its own."""
+    from shoal import perf_group
+
+    for flag, given in (("--native", args.native), ("--compare-redis", args.compare_redis)):
+        if given:
+            args.parser.error(f"{flag} is not supported with --group")
+    cluster = args.bootstrap_server or os.environ.get("SHOAL_BOOTSTRAP")
+    records = perf_group.DEFAULT_RECORDS if args.messages is None else args.messages
+    topic = args.topic or perf_group.DEFAULT_TOPIC
+    where = cluster or f"a {args.brokers}-broker cluster of its own"
+    print(
+        f"shoal perf consumer: group {args.group}, {records} records of {args.record_size} "
+        f"bytes in {topic} on {where}",
+        file=sys.stderr,
+    )
+    result = perf_group.run(
+        args.group,
+        topic=topic,
+        records=records,
+        record_size=args.record_size,
+        trials=args.trials,
+        bootstrap=cluster or None,
+        brokers=args.brokers,
+        session_timeout_ms=args.session_timeout_ms,
+        consumer_conf=_props(args.consumer_props),
+        timeout_s=args.timeout / 1000.0,
+        batch=args.batch or perf_group.DEFAULT_BATCH,
+        say=_progress,
+    )
+    for line in result.lines():
+        print(line)
+    return 0
 
 
 def _perf_failover(args: argparse.Namespace) -> int:
@@ -365,13 +415,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     perf_sub = perf.add_subparsers(dest="perf_command", metavar="WHAT", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
+    def common(p: argparse.ArgumentParser, topic_required: bool = True) -> None:
         p.add_argument(
             "--bootstrap-server",
-            default=os.environ.get("SHOAL_BOOTSTRAP", "shm://default"),
-            help="the cluster (default shm://default)",
+            default=None,
+            help="the cluster (default: SHOAL_BOOTSTRAP, else shm://default)",
         )
-        p.add_argument("--topic", required=True, help="the topic")
+        p.add_argument(
+            "--topic",
+            required=topic_required,
+            help="the topic" + ("" if topic_required else " (required without --group)"),
+        )
         p.add_argument(
             "--native",
             action="store_true",
@@ -431,12 +485,22 @@ def build_parser() -> argparse.ArgumentParser:
     c = perf_sub.add_parser(
         "consumer",
         help="consume a topic from the beginning",
-        description="Like kafka-consumer-perf-test.",
+        description=(
+            "Like kafka-consumer-perf-test. With --group: consumer group throughput with 1 and "
+            "3 consumers on 6 partitions, and rebalance times after a member joins and after "
+            "one is SIGKILLed (see shoal.perf_group); without --bootstrap-server it starts a "
+            "cluster of its own and fills the topic."
+        ),
         epilog=PERF_CONSUMER_EPILOG,
         formatter_class=HelpFormatter,
     )
-    common(c)
-    c.add_argument("--messages", type=int, required=True, help="records to read")
+    common(c, topic_required=False)
+    c.add_argument(
+        "--messages",
+        type=int,
+        help="records to read (required without --group; with it, records in the topic, "
+        "default 3000000)",
+    )
     c.add_argument("--timeout", type=int, default=120_000, help="ms to wait for the messages")
     c.add_argument(
         "--consumer-props",
@@ -444,7 +508,29 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="consumer configs with librdkafka's names, e.g. fetch.min.bytes=1",
     )
-    c.set_defaults(func=_perf_consumer)
+    g = c.add_argument_group("consumer groups")
+    g.add_argument(
+        "--group",
+        metavar="G",
+        help="run the consumer group benchmark with groups G-1, G-3, G-join and G-kill",
+    )
+    g.add_argument("--record-size", type=int, default=100, help="bytes a record (default 100)")
+    g.add_argument("--trials", type=int, default=10, help="trials of each rebalance (default 10)")
+    g.add_argument(
+        "--session-timeout-ms",
+        type=int,
+        help="session.timeout.ms of the members (default 3000 on its own cluster, whose "
+        "group.min.session.timeout.ms is lowered to match; 6000 on a given one); "
+        "heartbeat.interval.ms is a third of it unless --consumer-props sets it",
+    )
+    g.add_argument("--brokers", type=int, default=1, help="brokers of its own cluster (default 1)")
+    g.add_argument(
+        "--batch",
+        type=int,
+        metavar="N",
+        help="consume(num_messages=N) in every consumer (default 10000)",
+    )
+    c.set_defaults(func=_perf_consumer, parser=c)
 
     f = perf_sub.add_parser(
         "failover",
