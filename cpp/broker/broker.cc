@@ -194,6 +194,13 @@ void Broker::apply_dynamic_configs(const cluster::MetadataImage& image) {
              dynamic_cluster_.size(), dynamic_mine_.size());
 }
 
+void Broker::wake_held_heartbeats() {
+  uint64_t changes = group::Group::state_changes();
+  if (changes == seen_group_changes_) return;
+  seen_group_changes_ = changes;
+  delayed_.wake(std::string(held_heartbeats_key), 0);
+}
+
 void Broker::sync_group_coordinator() {
   std::set<int32_t> owned = groups_->owned_partitions();
   std::set<int32_t> leading;
@@ -400,12 +407,14 @@ int Broker::run() {
         // just told a topic was created or deleted must see that in any broker's metadata.
         poll_image();
         dispatch(*services_, std::move(ctx), payload);
+        wake_held_heartbeats();
       },
       [this, &last_beat] {
         int64_t now = ipc::monotonic_ms();
         poll_image();
         delayed_.expire(now);
         groups_->tick(monotonic_ms());
+        wake_held_heartbeats();
         if (now - last_beat >= 50) {
           region_->heartbeat();
           last_beat = now;

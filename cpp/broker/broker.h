@@ -46,6 +46,9 @@ class Broker {
   // Loads or unloads consumer groups as this broker's leaderships of __consumer_offsets
   // partitions change.
   void sync_group_coordinator();
+  // A group changed state: held heartbeats (HeartbeatRequest::max_wait_ms) answer now if
+  // theirs is one of them.
+  void wake_held_heartbeats();
   // Applies the image's dynamic broker configs (cluster-wide, then this broker's) to the
   // topic defaults of the partitions and the controller, when they changed.
   void apply_dynamic_configs(const cluster::MetadataImage& image);
@@ -70,6 +73,7 @@ class Broker {
   mutable std::mutex view_mu_;
   std::shared_ptr<const ClusterView> view_;
   uint64_t applied_version_ = 0;
+  uint64_t seen_group_changes_ = 0;      // group::Group::state_changes() as last handled
   cluster::string_map dynamic_cluster_;  // the dynamic configs last applied
   cluster::string_map dynamic_mine_;
 

@@ -379,7 +379,9 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
   }
   generation_ = generation;
   rejoin_ = false;
-  next_heartbeat_ms_ = monotonic_ms() + config_.heartbeat_interval_ms;
+  // At once: the coordinator holds it (HeartbeatRequest::max_wait_ms), so the member hears of
+  // the next rebalance as it starts.
+  next_heartbeat_ms_ = monotonic_ms();
   log().info("group {}: member {} of generation {} has {} partition(s)", config_.group_id,
              member_id_, generation_, now_assigned.size());
   if (!cooperative) {
@@ -417,19 +419,49 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
   return true;
 }
 
-void GroupMember::heartbeat(std::unique_lock<std::mutex>& lock) {
+void GroupMember::send_heartbeat(std::unique_lock<std::mutex>& lock) {
   protocol::HeartbeatRequest req;
   req.group_id = config_.group_id;
   req.generation_id = generation_;
   req.member_id = member_id_;
   req.group_instance_id = config_.group_instance_id;
+  // The coordinator holds a healthy answer for one heartbeat interval and answers at once
+  // when the group starts to rebalance: this member rejoins within microseconds of a join or
+  // of a member's expiry, instead of at its next heartbeat. The hold replaces the wait
+  // between heartbeats, so the coordinator still hears from it once per interval. Meanwhile
+  // the loop goes on (auto-commit, max.poll.interval.ms, new subscriptions).
+  req.max_wait_ms = config_.heartbeat_interval_ms;
+  auto slot = std::make_shared<HeartbeatInFlight>();
+  slot->sent_ms = monotonic_ms();
+  slot->member_id = member_id_;
+  slot->generation = generation_;
+  heartbeat_in_flight_ = slot;
+  next_heartbeat_ms_ = slot->sent_ms + config_.heartbeat_interval_ms;
   int32_t coordinator = coordinator_;
   lock.unlock();
-  auto resp = cluster_->call<protocol::HeartbeatRequest, protocol::HeartbeatResponse>(
-      coordinator, req, std::min<int64_t>(config_.session_timeout_ms, config_.request_timeout_ms));
+  auto st = cluster_->send<protocol::HeartbeatRequest, protocol::HeartbeatResponse>(
+      coordinator, req,
+      config_.heartbeat_interval_ms +
+          std::min<int64_t>(config_.session_timeout_ms, config_.request_timeout_ms),
+      [this, slot](result<protocol::HeartbeatResponse> r) {
+        {
+          std::lock_guard l(mu_);
+          slot->answer = r ? r->error : r.code();
+        }
+        cv_.notify_all();
+      });
   lock.lock();
-  errc e = resp ? resp->error : resp.code();
-  next_heartbeat_ms_ = monotonic_ms() + config_.heartbeat_interval_ms;
+  if (!st) slot->answer = st.code();
+}
+
+void GroupMember::heartbeat_answered(std::unique_lock<std::mutex>& lock) {
+  auto slot = std::move(heartbeat_in_flight_);
+  heartbeat_in_flight_.reset();
+  // An answer about a membership this member no longer has (it rejoined meanwhile) says
+  // nothing about the current one.
+  if (slot->member_id != member_id_ || slot->generation != generation_) return;
+  errc e = *slot->answer;
+  next_heartbeat_ms_ = std::max(monotonic_ms(), slot->sent_ms + config_.heartbeat_interval_ms);
   if (e == errc::none) return;
   log().debug("group {}: heartbeat: {}", config_.group_id, errc_name(e));
   if (e == errc::rebalance_in_progress) {
@@ -512,14 +544,18 @@ void GroupMember::run() {
       next_topic_check_ms_ = now + config_.topic_metadata_refresh_interval_ms;
       if (matching_topics(lock) != subscribed_topics_) rejoin_ = true;
     }
+    if (heartbeat_in_flight_ && heartbeat_in_flight_->answer) {
+      heartbeat_answered(lock);
+      continue;
+    }
     if (rejoin_ || generation_ < 0) {
       if (!join_and_sync(lock) && !closing_ && member_id_.empty()) {
         cv_.wait_for(lock, std::chrono::milliseconds(retry_ms));
       }
       continue;
     }
-    if (now >= next_heartbeat_ms_) {
-      heartbeat(lock);
+    if (!heartbeat_in_flight_ && now >= next_heartbeat_ms_) {
+      send_heartbeat(lock);
       continue;
     }
     if (config_.enable_auto_commit && config_.auto_commit_interval_ms > 0 &&
@@ -528,7 +564,8 @@ void GroupMember::run() {
       auto_commit(lock);
       continue;
     }
-    int64_t wake = next_heartbeat_ms_;
+    // While a heartbeat is held, its answer wakes the loop (cv_).
+    int64_t wake = heartbeat_in_flight_ ? now + retry_ms : next_heartbeat_ms_;
     if (config_.enable_auto_commit && config_.auto_commit_interval_ms > 0) {
       wake = std::min(wake, next_auto_commit_ms_);
     }

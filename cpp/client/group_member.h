@@ -92,7 +92,10 @@ class GroupMember {
   bool join_and_sync(std::unique_lock<std::mutex>& lock);
   result<std::vector<std::pair<std::string, bytes>>> compute_assignment(
       const std::vector<protocol::JoinGroupResponse::Member>& members, const std::string& protocol);
-  void heartbeat(std::unique_lock<std::mutex>& lock);
+  // Sends a heartbeat, which the coordinator may hold (see send_heartbeat()); its answer
+  // comes back into heartbeat_in_flight_ and the loop handles it with heartbeat_answered().
+  void send_heartbeat(std::unique_lock<std::mutex>& lock);
+  void heartbeat_answered(std::unique_lock<std::mutex>& lock);
   // Sends LeaveGroup; the assignment goes back to the application as revoked, or as lost.
   void leave_locked(std::unique_lock<std::mutex>& lock, const char* why, bool lost = false);
   // The application overstayed max.poll.interval.ms: marks the member for leaving.
@@ -137,6 +140,13 @@ class GroupMember {
   bool leave_pending_ = false;         // overstayed: the background thread sends LeaveGroup
   int64_t poll_exceeded_by_ms_ = 0;
   int64_t next_heartbeat_ms_ = 0;
+  struct HeartbeatInFlight {
+    int64_t sent_ms = 0;
+    std::string member_id;  // the membership it speaks for
+    int32_t generation = -1;
+    std::optional<errc> answer;  // guarded by mu_
+  };
+  std::shared_ptr<HeartbeatInFlight> heartbeat_in_flight_;
   int64_t next_auto_commit_ms_ = 0;
   int64_t next_topic_check_ms_ = 0;
   bool closing_ = false;

@@ -261,6 +261,17 @@ errc GroupCoordinator::heartbeat(const std::string& group, const std::string& me
   return it->second.group->heartbeat(member_id, generation, instance_id, now);
 }
 
+errc GroupCoordinator::heartbeat_status(const std::string& group, const std::string& member_id,
+                                        int32_t generation,
+                                        const std::optional<std::string>& instance_id) const {
+  std::lock_guard lock(mu_);
+  errc e = serves_locked(group);
+  if (e != errc::none) return e;
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return errc::unknown_member_id;
+  return it->second.group->heartbeat_status(member_id, generation, instance_id);
+}
+
 result<std::vector<errc>> GroupCoordinator::leave(
     const std::string& group,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& members, int64_t now) {

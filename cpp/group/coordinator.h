@@ -112,6 +112,9 @@ class GroupCoordinator {
             std::function<void(SyncResult)> cb);
   errc heartbeat(const std::string& group, const std::string& member_id, int32_t generation,
                  const std::optional<std::string>& instance_id, int64_t now);
+  // What a heartbeat would answer now, without refreshing the member's session.
+  errc heartbeat_status(const std::string& group, const std::string& member_id, int32_t generation,
+                        const std::optional<std::string>& instance_id) const;
   // errc for the request as a whole (NOT_COORDINATOR...) or per member.
   result<std::vector<errc>> leave(
       const std::string& group,

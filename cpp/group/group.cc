@@ -251,6 +251,7 @@ void Group::prepare_rebalance(const char* why, int64_t now, Outbox& out) {
   }
   bool was_empty = state_ == group_state::empty;
   state_ = group_state::preparing_rebalance;
+  state_changes_.fetch_add(1, std::memory_order_release);
   sync_persisting_ = false;
   int32_t timeout = 0;
   for (const auto& [_, m] : members_) timeout = std::max(timeout, m.rebalance_timeout_ms);
@@ -283,6 +284,7 @@ void Group::maybe_complete_join(int64_t now, Outbox& out, bool force) {
   ++generation_;
   if (members_.empty()) {
     state_ = group_state::empty;
+    state_changes_.fetch_add(1, std::memory_order_release);
     protocol_.reset();
     leader_.clear();
     log().info("group {}: generation {} is empty", id_, generation_);
@@ -291,6 +293,7 @@ void Group::maybe_complete_join(int64_t now, Outbox& out, bool force) {
   protocol_ = choose_protocol();
   if (!members_.count(leader_)) leader_ = members_.begin()->first;
   state_ = group_state::completing_rebalance;
+  state_changes_.fetch_add(1, std::memory_order_release);
   sync_persisting_ = false;
   log().info("group {}: generation {} with {} member(s), protocol {}, leader {}", id_, generation_,
              members_.size(), protocol_.value_or("?"), leader_);
@@ -364,6 +367,7 @@ void Group::complete_sync(int32_t generation, errc error, int64_t now, Outbox& o
     return;
   }
   state_ = group_state::stable;
+  state_changes_.fetch_add(1, std::memory_order_release);
   log().info("group {}: generation {} is stable", id_, generation_);
   for (auto& [_, m] : members_) {
     if (!m.awaiting_sync) continue;
@@ -373,6 +377,23 @@ void Group::complete_sync(int32_t generation, errc error, int64_t now, Outbox& o
     r.assignment = m.assignment;
     answer(out, m.awaiting_sync, std::move(r));
   }
+}
+
+std::atomic<uint64_t> Group::state_changes_{0};
+
+uint64_t Group::state_changes() {
+  return state_changes_.load(std::memory_order_acquire);
+}
+
+errc Group::heartbeat_status(const std::string& member_id, int32_t generation,
+                             const std::optional<std::string>& instance_id) const {
+  if (state_ == group_state::dead) return errc::coordinator_not_available;
+  auto mit = members_.find(member_id);
+  if (mit == members_.end()) return errc::unknown_member_id;
+  if (mit->second.instance_id != instance_id) return errc::fenced_instance_id;
+  if (generation != generation_) return errc::illegal_generation;
+  if (state_ == group_state::preparing_rebalance) return errc::rebalance_in_progress;
+  return errc::none;
 }
 
 errc Group::heartbeat(const std::string& member_id, int32_t generation,
@@ -501,6 +522,7 @@ void Group::restore(int32_t generation, std::string protocol_type,
     members_[id] = std::move(m);
   }
   state_ = members_.empty() || !protocol_ ? group_state::empty : group_state::stable;
+  state_changes_.fetch_add(1, std::memory_order_release);
   if (state_ == group_state::empty) {
     members_.clear();
     static_members_.clear();
@@ -513,6 +535,7 @@ void Group::unload(errc error, Outbox& out) {
     answer(out, m.awaiting_sync, sync_error(error));
   }
   state_ = group_state::dead;
+  state_changes_.fetch_add(1, std::memory_order_release);
 }
 
 }  // namespace shoal::group

@@ -16,6 +16,8 @@
 // Thread safety: none; the coordinator serializes access.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -115,6 +117,12 @@ class Group {
   // The stored generation's outcome: on success the group becomes Stable and every waiting
   // SyncGroup gets its assignment; otherwise they get `error` and a rebalance starts.
   void complete_sync(int32_t generation, errc error, int64_t now, Outbox& out);
+  // What a heartbeat would answer now, without counting as one (a held heartbeat, below).
+  errc heartbeat_status(const std::string& member_id, int32_t generation,
+                        const std::optional<std::string>& instance_id) const;
+  // Grows whenever any group in this process changes state: a broker holding heartbeats
+  // (HeartbeatRequest::max_wait_ms) re-checks them when it moves.
+  static uint64_t state_changes();
   errc heartbeat(const std::string& member_id, int32_t generation,
                  const std::optional<std::string>& instance_id, int64_t now);
   // Per member: NONE or UNKNOWN_MEMBER_ID / FENCED_INSTANCE_ID.
@@ -148,6 +156,7 @@ class Group {
   std::string id_;
   GroupTimeouts timeouts_;
   group_state state_ = group_state::empty;
+  static std::atomic<uint64_t> state_changes_;
   int32_t generation_ = 0;
   std::string protocol_type_;
   std::optional<std::string> protocol_;

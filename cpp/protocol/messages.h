@@ -1139,6 +1139,10 @@ struct HeartbeatRequest {
   int32_t generation_id = -1;
   std::string member_id;
   std::optional<std::string> group_instance_id;
+  // Shoal's extension: the coordinator may hold a healthy answer this long, and answers at once
+  // when the group starts to rebalance (or the member is fenced), so members learn of a
+  // rebalance in microseconds instead of at their next heartbeat. 0: answer now, as Kafka.
+  int32_t max_wait_ms = 0;
 
   template <typename V>
   void visit(V& v) {
@@ -1146,6 +1150,7 @@ struct HeartbeatRequest {
     v(generation_id);
     v(member_id);
     v(group_instance_id);
+    v(max_wait_ms);
   }
   friend bool operator==(const HeartbeatRequest&, const HeartbeatRequest&) = default;
 };

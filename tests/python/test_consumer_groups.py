@@ -179,3 +179,38 @@ def test_partition_eof_and_isolation_level_under_a_subscription(conf):
     assert sorted(values) == list(range(33))
     assert eofs == {0: 11, 1: 11, 2: 11}
     c.close()
+
+
+def test_members_hear_of_a_rebalance_when_it_starts_not_at_their_next_heartbeat(conf):
+    """The coordinator holds each heartbeat for heartbeat.interval.ms and answers it as soon as
+    the group starts to rebalance. With a 20 s heartbeat interval, a member that joins gets
+    its share (and the first member gives its share up) long before anyone's next heartbeat
+    would have told them; and close() does not wait for a held heartbeat."""
+    create_topic(conf, "g-held", partitions=4)
+    slow = {
+        **conf,
+        "group.id": "held",
+        "session.timeout.ms": 60_000,
+        "heartbeat.interval.ms": 20_000,
+        "auto.offset.reset": "earliest",
+    }
+    a = shoal.Consumer(slow)
+    a.subscribe(["g-held"])
+    wait_for(lambda: a.poll(0.05) is None and len(a.assignment()) == 4, 30, "a to own all")
+    # a's heartbeat is now held at the coordinator for up to 20 s.
+    b = shoal.Consumer(slow)
+    b.subscribe(["g-held"])
+    start = time.monotonic()
+
+    def split() -> bool:
+        a.poll(0.02)
+        b.poll(0.02)
+        return len(a.assignment()) == 2 and len(b.assignment()) == 2
+
+    wait_for(split, 15, "the rebalance to complete before the next 20 s heartbeat")
+    took = time.monotonic() - start
+    print(f"\nrebalance after a join with heartbeat.interval.ms=20000: {took * 1000:.0f} ms")
+    start = time.monotonic()
+    b.close()
+    a.close()
+    assert time.monotonic() - start < 15, "close() waited for a held heartbeat"

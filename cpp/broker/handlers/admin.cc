@@ -46,6 +46,13 @@ void describe_topic(BrokerServices& s, const protocol::DescribeConfigsRequest& r
     return;
   }
   const cluster::TopicConfig fresh;
+  const cluster::TopicConfig& static_defaults = s.config.topic_defaults;
+  auto layer = [&](int32_t id) {
+    auto it = view->image.broker_configs.find(id);
+    return it == view->image.broker_configs.end() ? cluster::string_map{} : it->second;
+  };
+  cluster::string_map dyn_all = layer(-1);
+  cluster::string_map dyn_mine = layer(s.config.broker_id);
   std::map<std::string, std::string> broker_key;  // topic key -> the broker key that sets it
   for (const auto& d : broker_config_definitions()) {
     if (!d.topic_synonym.empty() && BrokerConfig::is_dynamic(d.name)) {
@@ -58,23 +65,33 @@ void describe_topic(BrokerServices& s, const protocol::DescribeConfigsRequest& r
     c.name = d.name;
     c.value = effective->get(d.name);
     c.type = type_of(d.type);
-    bool overridden = t->configs.count(d.name) > 0;
-    bool broker_set = defaults.get(d.name) != fresh.get(d.name);
-    c.source = overridden   ? protocol::config_source::dynamic_topic_config
-               : broker_set ? protocol::config_source::static_broker_config
-                            : protocol::config_source::default_config;
-    if (req.include_synonyms) {
-      if (overridden) {
-        c.synonyms.push_back({d.name, t->configs.at(d.name), c.source});
-      }
-      auto bk = broker_key.find(d.name);
-      if (broker_set && bk != broker_key.end()) {
-        c.synonyms.push_back(
-            {bk->second, defaults.get(d.name), protocol::config_source::static_broker_config});
-      }
-      c.synonyms.push_back({bk != broker_key.end() ? bk->second : d.name, fresh.get(d.name),
-                            protocol::config_source::default_config});
+    // Highest precedence first, as Kafka lists synonyms: the topic's override, this broker's
+    // dynamic config, the cluster-wide dynamic default, the broker's properties, the default.
+    auto bk = broker_key.find(d.name);
+    std::vector<protocol::DescribeConfigsResponse::Synonym> synonyms;
+    if (t->configs.count(d.name)) {
+      synonyms.push_back(
+          {d.name, t->configs.at(d.name), protocol::config_source::dynamic_topic_config});
     }
+    if (bk != broker_key.end()) {
+      const std::string& key = bk->second;
+      if (dyn_mine.count(key)) {
+        synonyms.push_back({key, dyn_mine.at(key), protocol::config_source::dynamic_broker_config});
+      }
+      if (dyn_all.count(key)) {
+        synonyms.push_back(
+            {key, dyn_all.at(key), protocol::config_source::dynamic_default_broker_config});
+      }
+    }
+    std::string static_value = static_defaults.get(d.name);
+    if (static_value != fresh.get(d.name)) {
+      synonyms.push_back({bk != broker_key.end() ? bk->second : d.name, static_value,
+                          protocol::config_source::static_broker_config});
+    }
+    synonyms.push_back({bk != broker_key.end() ? bk->second : d.name, fresh.get(d.name),
+                        protocol::config_source::default_config});
+    c.source = synonyms.front().source;
+    if (req.include_synonyms) c.synonyms = std::move(synonyms);
     if (req.include_documentation) c.documentation = d.doc;
     out.configs.push_back(std::move(c));
   }

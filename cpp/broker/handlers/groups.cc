@@ -110,9 +110,26 @@ void handle_heartbeat(BrokerServices& s, RequestContext& ctx, protocol::bytes_vi
   auto req = protocol::decode<protocol::HeartbeatRequest>(body);
   if (!req) return ctx.respond_error(errc::invalid_request, req.err().message);
   protocol::HeartbeatResponse r;
+  int64_t now = ipc::monotonic_ms();
   r.error = s.groups.heartbeat(req->group_id, req->member_id, req->generation_id,
-                               req->group_instance_id, ipc::monotonic_ms());
-  ctx.respond(r);
+                               req->group_instance_id, now);
+  if (r.error != errc::none || req->max_wait_ms <= 0) return ctx.respond(r);
+  // Held: answered when the group's state moves (the broker wakes held heartbeats then) or
+  // at max_wait_ms. The session was refreshed on arrival; the wait does not refresh it, so a
+  // member that dies while held still expires on time.
+  auto shared_ctx = std::make_shared<RequestContext>(ctx);
+  auto held = std::make_shared<protocol::HeartbeatRequest>(std::move(req).value());
+  group::GroupCoordinator* groups = &s.groups;
+  s.delayed.park(
+      {{std::string(held_heartbeats_key), 0}}, now + std::min<int32_t>(held->max_wait_ms, 60'000),
+      [groups, held, shared_ctx](bool force) {
+        protocol::HeartbeatResponse out;
+        out.error = groups->heartbeat_status(held->group_id, held->member_id, held->generation_id,
+                                             held->group_instance_id);
+        if (out.error == errc::none && !force) return false;
+        shared_ctx->respond(out);
+        return true;
+      });
 }
 
 void handle_leave_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {

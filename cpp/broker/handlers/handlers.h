@@ -22,6 +22,8 @@ void handle_find_coordinator(BrokerServices& s, RequestContext& ctx, protocol::b
 void handle_join_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_sync_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_heartbeat(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
+// The purgatory key under which held heartbeats wait (not a topic: '$' is not allowed in one).
+inline constexpr std::string_view held_heartbeats_key = "$held-heartbeats";
 void handle_leave_group(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_offset_commit(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);
 void handle_offset_fetch(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body);

@@ -477,7 +477,8 @@ std::vector<HeartbeatRequest> samples() {
           HeartbeatRequest{.group_id = "group-ü",
                            .generation_id = i32_max,
                            .member_id = "consumer-1-a",
-                           .group_instance_id = "instance-🐟"},
+                           .group_instance_id = "instance-🐟",
+                           .max_wait_ms = 3000},
           HeartbeatRequest{.group_id = "g", .generation_id = 0, .member_id = "m"}};
 }
 
