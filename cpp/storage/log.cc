@@ -99,12 +99,10 @@ result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_e
   std::lock_guard lock(write_mu_);
   SHOAL_TRY(check_writable_locked());
   // Idempotent producers: a retry of a batch we have is answered with its first offsets.
-  std::vector<ProducerBatchKey> keys;
-  keys.reserve(v.meta.size());
+  // The keys are built only when a batch has a producer id (no allocation otherwise).
   bool idempotent = false;
   for (const auto& m : v.meta) {
     RecordBatchView bv(v.data.subspan(m.position, m.size));
-    keys.push_back({bv.producer_id(), bv.producer_epoch(), bv.base_sequence(), bv.records_count()});
     if (bv.producer_id() >= 0) {
       idempotent = true;
       if (bv.producer_epoch() < 0 || bv.base_sequence() < 0) {
@@ -115,6 +113,13 @@ result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_e
     }
   }
   if (idempotent) {
+    std::vector<ProducerBatchKey> keys;
+    keys.reserve(v.meta.size());
+    for (const auto& m : v.meta) {
+      RecordBatchView bv(v.data.subspan(m.position, m.size));
+      keys.push_back(
+          {bv.producer_id(), bv.producer_epoch(), bv.base_sequence(), bv.records_count()});
+    }
     SHOAL_ASSIGN_OR_RETURN(auto originals, producers_.check(keys));
     size_t dups = 0;
     for (const auto& o : originals) dups += o ? 1 : 0;
