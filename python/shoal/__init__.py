@@ -34,6 +34,7 @@ from shoal._model import (
 )
 from shoal.admin import AdminClient
 from shoal.cluster import Cluster
+from shoal.deserializing_consumer import DeserializingConsumer
 from shoal.error import (
     ConsumeError,
     KafkaError,
@@ -44,6 +45,7 @@ from shoal.error import (
     ValueDeserializationError,
     ValueSerializationError,
 )
+from shoal.serializing_producer import SerializingProducer
 
 # Client-side log lines go to stderr; keep them to warnings unless asked (SHOAL_LOG_LEVEL).
 if "SHOAL_LOG_LEVEL" not in _os.environ:
@@ -66,6 +68,7 @@ __all__ = [
     "ConsumerGroupState",
     "ConsumerGroupTopicPartitions",
     "ConsumerGroupType",
+    "DeserializingConsumer",
     "IsolationLevel",
     "KafkaError",
     "KafkaException",
@@ -78,6 +81,7 @@ __all__ = [
     "PartitionMetadata",
     "ProduceError",
     "Producer",
+    "SerializingProducer",
     "TopicMetadata",
     "TopicPartition",
     "ValueDeserializationError",
