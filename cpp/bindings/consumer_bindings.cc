@@ -19,8 +19,8 @@ namespace shoal::bindings {
 namespace {
 
 py::object make_tp_public(const std::string& topic, int32_t partition) {
-  static py::object cls = py::module_::import("shoal._model").attr("TopicPartition");
-  return cls(topic, partition, -1001);
+  static auto* cls = leaked(py::module_::import("shoal._model").attr("TopicPartition"));
+  return (*cls)(topic, partition, -1001);
 }
 
 class PyConsumer {
@@ -235,8 +235,8 @@ std::vector<client::TopicPartitionOffset> to_tpos(const py::list& partitions) {
 }
 
 py::object make_tp(const std::string& topic, int32_t partition, int64_t offset) {
-  static py::object cls = py::module_::import("shoal._model").attr("TopicPartition");
-  return cls(topic, partition, offset);
+  static auto* cls = leaked(py::module_::import("shoal._model").attr("TopicPartition"));
+  return (*cls)(topic, partition, offset);
 }
 
 }  // namespace
@@ -375,14 +375,14 @@ configuration names; bootstrap.servers is "shm://NAME".)doc")
               throw_kafka(r.err());
             }
             if (asynchronous) return py::none();
-            static py::object cls = py::module_::import("shoal._model").attr("TopicPartition");
+            static auto* cls = leaked(py::module_::import("shoal._model").attr("TopicPartition"));
             py::list out;
             auto offs = what ? *what : raw->stored_offsets();
             for (const auto& [tp, e] : *r) {
               py::object err = e == errc::none ? py::none() : kafka_error(e, "");
               int64_t off = offs.count(tp) ? offs.at(tp) : -1001;
               out.append(
-                  cls.attr("_make")(tp.topic, tp.partition, off, py::none(), py::none(), err));
+                  cls->attr("_make")(tp.topic, tp.partition, off, py::none(), py::none(), err));
             }
             return out;
           },

@@ -5,8 +5,9 @@
 namespace shoal::bindings {
 
 py::object kafka_error(errc code, const std::string& message) {
-  static py::object make = py::module_::import("shoal.error").attr("_error_for");
-  return make(static_cast<int>(code), message.empty() ? py::none() : py::object(py::str(message)));
+  static auto* make = leaked(py::module_::import("shoal.error").attr("_error_for"));
+  return (*make)(static_cast<int>(code),
+                 message.empty() ? py::none() : py::object(py::str(message)));
 }
 
 PyObject* set_python_error(const error& e) {
@@ -14,9 +15,9 @@ PyObject* set_python_error(const error& e) {
     PyErr_SetString(PyExc_BufferError, e.message.c_str());
     return nullptr;
   }
-  static py::object exc = py::module_::import("shoal.error").attr("KafkaException");
+  static auto* exc = leaked(py::module_::import("shoal.error").attr("KafkaException"));
   py::object err = kafka_error(e);
-  PyErr_SetObject(exc.ptr(), err.ptr());
+  PyErr_SetObject(exc->ptr(), err.ptr());
   return nullptr;
 }
 

@@ -8,12 +8,20 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "common/result.h"
 
 namespace shoal::bindings {
 
 namespace py = pybind11;
+
+// Keeps a Python object for the life of the process and never releases it: a function-local
+// `static py::object` would be destroyed by a C++ exit handler after the interpreter is gone,
+// aborting the process at exit when it drops the last reference.
+inline py::object* leaked(py::object o) {
+  return new py::object(std::move(o));
+}
 
 // A KafkaError (shoal.error) for a code, with Kafka's retriable flag.
 py::object kafka_error(errc code, const std::string& message);

@@ -1070,6 +1070,7 @@ TEST(PinnedBytes, HeartbeatRequestStaticMemberNull) {
       0x00, 0x00, 0x00, 0x05,  // generation_id 5
       0x00, 0x01, 'm',         // member_id "m"
       0xff, 0xff,              // group_instance_id null
+      0x00, 0x00, 0x00, 0x00,  // max_wait_ms 0: answer at once
   };
   EXPECT_EQ(encode(req), expected);
   EXPECT_TRUE(*decode<HeartbeatRequest>(expected) == req);
