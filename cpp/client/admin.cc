@@ -275,108 +275,55 @@ std::vector<protocol::ListGroupsResponse::Group> Admin::list_groups(
   return out;
 }
 
-result<protocol::ListOffsetsResponse> Admin::list_offsets(const protocol::ListOffsetsRequest& req,
-                                                          int64_t timeout_ms) {
-  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
-  using Key = std::pair<std::string, int32_t>;
-  // The answer so far for every partition asked, in the order asked.
-  protocol::ListOffsetsResponse out;
-  std::map<Key, protocol::ListOffsetsResponse::Partition*> slot;
-  std::map<Key, const protocol::ListOffsetsRequest::Partition*> asked;
-  std::vector<std::string> topics;
-  for (const auto& t : req.topics) {
-    topics.push_back(t.name);
-    out.topics.push_back({t.name, {}});
-    for (const auto& p : t.partitions) {
-      protocol::ListOffsetsResponse::Partition r;
-      r.partition = p.partition;
-      r.error = errc::leader_not_available;
-      out.topics.back().partitions.push_back(r);
-      asked[{t.name, p.partition()}] = &p;
-    }
-  }
-  for (auto& t : out.topics) {
-    for (auto& p : t.partitions) slot[{t.name, p.partition()}] = &p;
-  }
-  std::set<Key> pending;
-  for (const auto& [k, _] : asked) pending.insert(k);
-  while (!pending.empty()) {
-    int64_t left = deadline - ipc::monotonic_ms();
-    if (left <= 0) break;
-    auto md = cluster_->fetch_metadata(topics, false, left);
-    if (!md) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
-      continue;
-    }
-    std::map<int32_t, protocol::ListOffsetsRequest> by_leader;
-    for (auto it = pending.begin(); it != pending.end();) {
-      const auto& [topic, partition] = *it;
-      auto ti = md->topics.find(topic);
-      errc final_error = errc::none;
-      if (ti == md->topics.end() || ti->second.error == errc::unknown_topic_or_partition) {
-        final_error = errc::unknown_topic_or_partition;
-      } else if (partition < 0 || static_cast<size_t>(partition) >= ti->second.partitions.size()) {
-        final_error = errc::unknown_topic_or_partition;
-      }
-      if (final_error != errc::none) {
-        slot[*it]->error = final_error;
-        it = pending.erase(it);
-        continue;
-      }
-      int32_t leader = ti->second.partitions[static_cast<size_t>(partition)].leader;
-      if (leader >= 0) {
-        auto& r = by_leader[leader];
-        r.isolation_level = req.isolation_level;
-        if (r.topics.empty() || r.topics.back().name != topic) r.topics.push_back({topic, {}});
-        r.topics.back().partitions.push_back(*asked[*it]);
-      }
-      ++it;
-    }
-    for (auto& [leader, r] : by_leader) {
-      left = deadline - ipc::monotonic_ms();
-      if (left <= 0) break;
-      auto resp = cluster_->call<protocol::ListOffsetsRequest, protocol::ListOffsetsResponse>(
-          leader, r, left);
-      if (!resp) continue;
-      for (const auto& t : resp->topics) {
-        for (const auto& p : t.partitions) {
-          Key k{t.name, p.partition()};
-          auto s = slot.find(k);
-          if (s == slot.end()) continue;
-          *s->second = p;
-          if (!leader_moving(p.error)) pending.erase(k);
-        }
-      }
-    }
-    if (!pending.empty()) {
-      for (const auto& t : topics) cluster_->invalidate(t);
-      std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
-    }
-  }
-  return out;
+namespace {
+
+// The partition index of the per-partition entries the leader-routed calls share.
+int32_t index_of(const protocol::ListOffsetsRequest::Partition& p) {
+  return p.partition();
+}
+int32_t index_of(const protocol::ListOffsetsResponse::Partition& p) {
+  return p.partition();
+}
+int32_t index_of(const protocol::DeleteRecordsRequest::Partition& p) {
+  return p.partition_index();
+}
+int32_t index_of(const protocol::DeleteRecordsResponse::Partition& p) {
+  return p.partition_index();
+}
+void set_index(protocol::ListOffsetsResponse::Partition& p, int32_t i) {
+  p.partition = partition_id(i);
+}
+void set_index(protocol::DeleteRecordsResponse::Partition& p, int32_t i) {
+  p.partition_index = partition_id(i);
 }
 
-result<protocol::DeleteRecordsResponse> Admin::delete_records(
-    const protocol::DeleteRecordsRequest& req, int64_t timeout_ms) {
-  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
+}  // namespace
+
+template <typename Req, typename Resp>
+result<Resp> Admin::to_leaders(const Req& req, int64_t timeout_ms) {
+  using ReqPartition = typename decltype(Req::Topic::partitions)::value_type;
+  using RespPartition = typename decltype(Resp::Topic::partitions)::value_type;
   using Key = std::pair<std::string, int32_t>;
-  protocol::DeleteRecordsResponse out;
-  std::map<Key, protocol::DeleteRecordsResponse::Partition*> slot;
-  std::map<Key, offset> asked;
+  int64_t deadline = ipc::monotonic_ms() + timeout_ms;
+  // The answer so far for every partition asked, in the order asked.
+  Resp out;
+  std::map<Key, const ReqPartition*> asked;
   std::vector<std::string> topics;
   for (const auto& t : req.topics) {
     topics.push_back(t.name);
     auto& rt = out.topics.emplace_back();
     rt.name = t.name;
     for (const auto& p : t.partitions) {
-      auto& rp = rt.partitions.emplace_back();
-      rp.partition_index = p.partition_index;
-      rp.error = errc::leader_not_available;
-      asked[{t.name, p.partition_index()}] = p.offset;
+      RespPartition r;
+      set_index(r, index_of(p));
+      r.error = errc::leader_not_available;
+      rt.partitions.push_back(r);
+      asked[{t.name, index_of(p)}] = &p;
     }
   }
+  std::map<Key, RespPartition*> slot;
   for (auto& t : out.topics) {
-    for (auto& p : t.partitions) slot[{t.name, p.partition_index()}] = &p;
+    for (auto& p : t.partitions) slot[{t.name, index_of(p)}] = &p;
   }
   std::set<Key> pending;
   for (const auto& [k, _] : asked) pending.insert(k);
@@ -388,34 +335,34 @@ result<protocol::DeleteRecordsResponse> Admin::delete_records(
       std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
       continue;
     }
-    std::map<int32_t, protocol::DeleteRecordsRequest> by_leader;
+    std::map<int32_t, Req> by_leader;
     for (auto it = pending.begin(); it != pending.end();) {
       const auto& [topic, partition] = *it;
       auto ti = md->topics.find(topic);
       if (ti == md->topics.end() || ti->second.error == errc::unknown_topic_or_partition ||
           partition < 0 || static_cast<size_t>(partition) >= ti->second.partitions.size()) {
-        slot[*it]->error = errc::unknown_topic_or_partition;
+        slot[*it]->error = errc::unknown_topic_or_partition;  // final: no retry
         it = pending.erase(it);
         continue;
       }
       int32_t leader = ti->second.partitions[static_cast<size_t>(partition)].leader;
       if (leader >= 0) {
-        auto& r = by_leader[leader];
-        r.timeout_ms = req.timeout_ms;
-        if (r.topics.empty() || r.topics.back().name != topic) r.topics.push_back({topic, {}});
-        r.topics.back().partitions.push_back({partition_id(partition), asked[*it]});
+        auto [r, fresh] = by_leader.try_emplace(leader, req);
+        if (fresh) r->second.topics.clear();  // the request's other fields, no partitions
+        auto& rt = r->second.topics;
+        if (rt.empty() || rt.back().name != topic) rt.push_back({topic, {}});
+        rt.back().partitions.push_back(*asked[*it]);
       }
       ++it;
     }
     for (auto& [leader, r] : by_leader) {
       left = deadline - ipc::monotonic_ms();
       if (left <= 0) break;
-      auto resp = cluster_->call<protocol::DeleteRecordsRequest, protocol::DeleteRecordsResponse>(
-          leader, r, left);
+      auto resp = cluster_->call<Req, Resp>(leader, r, left);
       if (!resp) continue;
       for (const auto& t : resp->topics) {
         for (const auto& p : t.partitions) {
-          Key k{t.name, p.partition_index()};
+          Key k{t.name, index_of(p)};
           auto sl = slot.find(k);
           if (sl == slot.end()) continue;
           *sl->second = p;
@@ -429,6 +376,17 @@ result<protocol::DeleteRecordsResponse> Admin::delete_records(
     }
   }
   return out;
+}
+
+result<protocol::ListOffsetsResponse> Admin::list_offsets(const protocol::ListOffsetsRequest& req,
+                                                          int64_t timeout_ms) {
+  return to_leaders<protocol::ListOffsetsRequest, protocol::ListOffsetsResponse>(req, timeout_ms);
+}
+
+result<protocol::DeleteRecordsResponse> Admin::delete_records(
+    const protocol::DeleteRecordsRequest& req, int64_t timeout_ms) {
+  return to_leaders<protocol::DeleteRecordsRequest, protocol::DeleteRecordsResponse>(req,
+                                                                                     timeout_ms);
 }
 
 }  // namespace shoal::client

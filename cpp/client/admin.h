@@ -73,6 +73,10 @@ class Admin {
   // Sends to the controller, following it if it moves, until timeout_ms.
   template <typename Req, typename Resp>
   result<Resp> to_controller(const Req& req, int64_t timeout_ms);
+  // Sends each partition's part of `req` to its leader, retried on leader changes until every
+  // partition has a final answer or timeout_ms; the answers merged in the order asked.
+  template <typename Req, typename Resp>
+  result<Resp> to_leaders(const Req& req, int64_t timeout_ms);
   // Sends to the group's coordinator until `retry` says the answer is final or timeout_ms.
   template <typename Req, typename Resp>
   result<Resp> to_coordinator(const std::string& group, const Req& req, int64_t timeout_ms,
