@@ -32,7 +32,7 @@ import sys
 import time
 from typing import Any
 
-DEFAULT_BOOTSTRAP = "shm://default"
+from shoal.tools._common import add_bootstrap
 
 EPILOG = """examples:
   shoal consumer-groups --list --state
@@ -65,12 +65,7 @@ def add_parser(sub: Any) -> None:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument(
-        "--bootstrap-server",
-        default=DEFAULT_BOOTSTRAP,
-        metavar="shm://NAME",
-        help=f"the cluster (default {DEFAULT_BOOTSTRAP})",
-    )
+    add_bootstrap(p)
     action = p.add_mutually_exclusive_group(required=True)
     action.add_argument("--list", action="store_true", help="list every group")
     action.add_argument("--describe", action="store_true", help="describe groups")
