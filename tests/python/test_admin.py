@@ -377,3 +377,23 @@ def test_elect_leaders_preferred_and_unclean(cluster3, admin):
         assert result[u].code() == shoal.KafkaError.ELECTION_NOT_NEEDED
     finally:
         cluster3.restart(1)
+
+
+def test_records_deleted_stay_deleted_when_the_leader_dies_right_after(cluster3, admin):
+    """delete_records answers only once every in-sync replica has moved its log start, so a
+    leader killed the moment the answer arrives leaves no replica serving the deleted records."""
+    create(admin, "adm-del-kill", partitions=1)
+    produce({"bootstrap.servers": cluster3.bootstrap_servers}, "adm-del-kill", 10)
+    tp = shoal.TopicPartition("adm-del-kill", 0, 7)
+    leader = cluster3.leader("adm-del-kill", 0)
+    assert admin.delete_records([tp])[tp].result(60).low_watermark == 7
+    cluster3.kill(leader)
+    try:
+        wait_for(
+            lambda: cluster3.leader("adm-del-kill", 0) not in (None, -1, leader),
+            30,
+            "a new leader",
+        )
+        assert earliest(admin, "adm-del-kill") == 7
+    finally:
+        cluster3.restart(leader)
