@@ -442,6 +442,23 @@ void register_admin(py::module_& m) {
             return out;
           },
           py::arg("partitions"), py::arg("timeout"))
+      .def(
+          "append_if_log_end",
+          // records: [(key bytes, value bytes or None)]. Returns (error, message, base offset);
+          // error _CONFLICT when the partition's log does not end at `expected_end`.
+          [](PyAdmin& a, const std::string& topic, int32_t partition, int64_t expected_end,
+             const std::vector<std::pair<std::string, std::optional<std::string>>>& records,
+             double timeout_s) {
+            int64_t ms = ms_or(a, timeout_s);
+            auto resp = released([&] {
+              return a.admin_->append_if_log_end(topic, partition, expected_end, records, ms);
+            });
+            if (!resp) throw_kafka(resp.err());
+            return std::make_tuple(static_cast<int>(resp->error), resp->error_message.value_or(""),
+                                   resp->base_offset());
+          },
+          py::arg("topic"), py::arg("partition"), py::arg("expected_end"), py::arg("records"),
+          py::arg("timeout"))
       .def("close", [](PyAdmin& a) {
         if (a.admin_) {
           py::gil_scoped_release release;

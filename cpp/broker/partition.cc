@@ -151,8 +151,8 @@ void Partition::follow_log_start(offset leader_log_start) {
     blog().warn("{}: cannot follow the leader's log start {}: {}", name_, target, r.err().message);
 }
 
-result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> batches,
-                                                           int16_t acks) {
+result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> batches, int16_t acks,
+                                                           offset expected_end) {
   int32_t epoch;
   {
     std::lock_guard lock(mu_);
@@ -168,7 +168,7 @@ result<storage::LogAppendInfo> Partition::append_as_leader(std::span<uint8_t> ba
     }
     epoch = state_.leader_epoch;
   }
-  auto info = log_->append_as_leader(batches, shoal::leader_epoch(epoch));
+  auto info = log_->append_as_leader(batches, shoal::leader_epoch(epoch), expected_end);
   if (info) {
     std::lock_guard lock(mu_);
     advance_high_watermark_locked();

@@ -58,8 +58,10 @@ class Partition {
 
   // --- leader ---
   // A producer's append. Errors: NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS (acks=all with
-  // an ISR smaller than min.insync.replicas), and the log's own (see Log::append_as_leader).
-  result<storage::LogAppendInfo> append_as_leader(std::span<uint8_t> batches, int16_t acks);
+  // an ISR smaller than min.insync.replicas), and the log's own (see Log::append_as_leader,
+  // which also explains `expected_end`).
+  result<storage::LogAppendInfo> append_as_leader(std::span<uint8_t> batches, int16_t acks,
+                                                  offset expected_end = offset(-1));
   // A follower fetched from `fetch_offset`: it has every record below. Returns true if the
   // high watermark moved.
   // `log_start` is the follower's log start as it reported it (-1: not reported); DeleteRecords

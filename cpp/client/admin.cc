@@ -4,7 +4,9 @@
 #include <set>
 #include <thread>
 
+#include "common/clock.h"
 #include "ipc/process.h"
+#include "storage/record_batch.h"
 
 namespace shoal::client {
 
@@ -290,6 +292,15 @@ int32_t index_of(const protocol::DeleteRecordsRequest::Partition& p) {
 int32_t index_of(const protocol::DeleteRecordsResponse::Partition& p) {
   return p.partition_index();
 }
+int32_t index_of(const protocol::ProduceRequest::Partition& p) {
+  return p.index();
+}
+int32_t index_of(const protocol::ProduceResponse::Partition& p) {
+  return p.index();
+}
+void set_index(protocol::ProduceResponse::Partition& p, int32_t i) {
+  p.index = partition_id(i);
+}
 void set_index(protocol::ListOffsetsResponse::Partition& p, int32_t i) {
   p.partition = partition_id(i);
 }
@@ -387,6 +398,35 @@ result<protocol::DeleteRecordsResponse> Admin::delete_records(
     const protocol::DeleteRecordsRequest& req, int64_t timeout_ms) {
   return to_leaders<protocol::DeleteRecordsRequest, protocol::DeleteRecordsResponse>(req,
                                                                                      timeout_ms);
+}
+
+result<protocol::ProduceResponse::Partition> Admin::append_if_log_end(
+    const std::string& topic, int32_t partition, int64_t expected_end,
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& records,
+    int64_t timeout_ms) {
+  storage::RecordBatchBuilder b;
+  int64_t now = wall_clock_ms();
+  for (const auto& [key, value] : records) {
+    std::optional<storage::bytes_view> v;
+    if (value)
+      v = storage::bytes_view(reinterpret_cast<const uint8_t*>(value->data()), value->size());
+    b.append(now, storage::bytes_view(reinterpret_cast<const uint8_t*>(key.data()), key.size()), v);
+  }
+  auto built = b.build();
+  if (!built) return built.err();
+  protocol::ProduceRequest req;
+  req.acks = -1;
+  req.timeout_ms = static_cast<int32_t>(std::clamp<int64_t>(timeout_ms, 0, INT32_MAX));
+  auto& t = req.topics.emplace_back();
+  t.name = topic;
+  auto& p = t.partitions.emplace_back();
+  p.index = partition_id(partition);
+  p.records = std::move(*built);
+  p.expected_log_end_offset = offset(expected_end);
+  SHOAL_ASSIGN_OR_RETURN(
+      auto resp,
+      (to_leaders<protocol::ProduceRequest, protocol::ProduceResponse>(req, timeout_ms)));
+  return resp.topics.at(0).partitions.at(0);
 }
 
 }  // namespace shoal::client

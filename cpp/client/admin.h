@@ -63,6 +63,16 @@ class Admin {
   result<protocol::ListOffsetsResponse> list_offsets(const protocol::ListOffsetsRequest& req,
                                                      int64_t timeout_ms);
 
+  // Appends records (key, value or null) to one partition with acks=all, only if the
+  // leader's log ends at `expected_end` (-1: unconditionally), retried on leader changes.
+  // Returns the partition's answer: error _CONFLICT when the log end differs, so a writer
+  // that read the log to `expected_end` knows nobody appended since (the schema registry's
+  // writers serialize through it). A retry of an append that did land also gets _CONFLICT.
+  result<protocol::ProduceResponse::Partition> append_if_log_end(
+      const std::string& topic, int32_t partition, int64_t expected_end,
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& records,
+      int64_t timeout_ms);
+
   std::shared_ptr<ClusterClient> cluster() const { return cluster_; }
   void close() { cluster_->close(); }
 

@@ -55,11 +55,15 @@ struct ProduceRequest {
   struct Partition {
     partition_id index;
     bytes records;  // one or more RecordBatch v2, back to back (docs/record-batch.md)
+    // Shoal's extension: append only if the leader's log ends here (-1: unconditionally);
+    // otherwise _CONFLICT. The schema registry's writers serialize through it.
+    shoal::offset expected_log_end_offset{-1};
 
     template <typename V>
     void visit(V& v) {
       v(index);
       v(records);
+      v(expected_log_end_offset);
     }
     friend bool operator==(const Partition&, const Partition&) = default;
   };

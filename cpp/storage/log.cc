@@ -88,7 +88,8 @@ status Log::mark_offline(const error& e) {
 
 // --- append ---
 
-result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_epoch epoch) {
+result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_epoch epoch,
+                                            offset expected_end) {
   if (offline()) {
     return make_error(errc::kafka_storage_error, "{} is offline after an I/O error", name_);
   }
@@ -146,6 +147,10 @@ result<LogAppendInfo> Log::append_as_leader(std::span<uint8_t> batches, leader_e
     }
   }
   offset base = log_end_offset();
+  if (expected_end() >= 0 && base != expected_end) {
+    return make_error(errc::conflict, "{} ends at offset {}, not at the expected {}", name_, base,
+                      expected_end);
+  }
   int64_t now = opts_.clock();
   LogAppendInfo info;
   info.first_offset = base;

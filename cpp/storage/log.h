@@ -87,10 +87,14 @@ class Log {
   // idempotent producers (producer_state.h) INVALID_PRODUCER_EPOCH,
   // OUT_OF_ORDER_SEQUENCE_NUMBER, and DUPLICATE_SEQUENCE_NUMBER when one request mixes a
   // retried batch with new ones. A retried batch alone is answered as `duplicate`.
-  result<LogAppendInfo> append_as_leader(std::span<uint8_t> batches, leader_epoch epoch);
+  // `expected_end` >= 0 makes the append conditional: _CONFLICT unless the log ends exactly
+  // there (checked after the duplicate check, so a retried batch still gets its offsets).
+  result<LogAppendInfo> append_as_leader(std::span<uint8_t> batches, leader_epoch epoch,
+                                         offset expected_end = offset(-1));
   // The same, for batches the caller hands over.
-  result<LogAppendInfo> append_as_leader(bytes&& batches, leader_epoch epoch) {
-    return append_as_leader(std::span<uint8_t>(batches), epoch);
+  result<LogAppendInfo> append_as_leader(bytes&& batches, leader_epoch epoch,
+                                         offset expected_end = offset(-1)) {
+    return append_as_leader(std::span<uint8_t>(batches), epoch, expected_end);
   }
   // Appends batches that already carry offsets (a follower copying its leader). Checks
   // structure and CRCs, and that offsets increase from the log end.

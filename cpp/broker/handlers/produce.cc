@@ -48,7 +48,8 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
              fmt::format("this broker does not host {}/{}", t.name, p.index));
         continue;
       }
-      auto info = part->append_as_leader(std::span<uint8_t>(p.records), req.acks);
+      auto info = part->append_as_leader(std::span<uint8_t>(p.records), req.acks,
+                                         p.expected_log_end_offset);
       if (!info) {
         fail(info.err().code, info.err().message);
         continue;

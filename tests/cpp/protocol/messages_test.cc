@@ -54,7 +54,9 @@ std::vector<ProduceRequest> samples() {
   rich.topics = {
       {.name = unicode_topic,
        .partitions = {{.index = partition_id(0), .records = real_batch(3)},
-                      {.index = partition_id(i32_max), .records = {}}}},
+                      {.index = partition_id(i32_max),
+                       .records = {},
+                       .expected_log_end_offset = offset(i64_max)}}},
       {.name = "", .partitions = {}},
   };
   ProduceRequest acks0{.transactional_id = "", .acks = 0, .timeout_ms = -1, .topics = {}};

@@ -48,6 +48,29 @@ TEST(Log, AppendAssignsOffsetsAndReadsBack) {
   EXPECT_EQ(v.partition_leader_epoch(), 3);
 }
 
+// The schema registry's writers rely on it: an append conditional on the log end either
+// lands exactly there or changes nothing.
+TEST(Log, ConditionalAppendLandsOnlyAtTheExpectedEnd) {
+  TempDir dir;
+  auto lg = open_log(dir.path());
+  ASSERT_TRUE(lg->append_as_leader(make_simple_batch(2), leader_epoch(0), offset(0)));
+  auto stale = lg->append_as_leader(make_simple_batch(3), leader_epoch(0), offset(0));
+  ASSERT_FALSE(stale);
+  EXPECT_EQ(stale.code(), errc::conflict);
+  EXPECT_NE(stale.err().message.find("ends at offset 2, not at the expected 0"), std::string::npos)
+      << stale.err().message;
+  auto ahead = lg->append_as_leader(make_simple_batch(3), leader_epoch(0), offset(7));
+  ASSERT_FALSE(ahead);
+  EXPECT_EQ(ahead.code(), errc::conflict);
+  EXPECT_EQ(lg->log_end_offset(), offset(2));  // neither refused append wrote anything
+  auto ok = lg->append_as_leader(make_simple_batch(3), leader_epoch(0), offset(2));
+  ASSERT_TRUE(ok) << ok.err().to_string();
+  EXPECT_EQ(ok->first_offset, offset(2));
+  EXPECT_TRUE(lg->append_as_leader(make_simple_batch(1), leader_epoch(0)));  // -1: always
+  EXPECT_EQ(lg->log_end_offset(), offset(6));
+  EXPECT_EQ(read_all(*lg).size(), 6u);
+}
+
 TEST(Log, SeveralBatchesInOneAppendAreAtomic) {
   TempDir dir;
   auto lg = open_log(dir.path());
