@@ -329,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
         console_consumer,
         console_producer,
         consumer_groups,
+        schema_registry,
         topics,
     )
     from shoal.tools._common import HelpFormatter
@@ -338,6 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
     console_consumer.add_parser(sub)
     consumer_groups.add_parser(sub)
     configs.add_parser(sub)
+    schema_registry.add_parser(sub)
 
     cl = sub.add_parser(
         "cluster",
