@@ -151,8 +151,13 @@ class Registry:
                     self._read()
                     return result
                 if time.monotonic() > deadline:
+                    why = getattr(self._log, "last_problem", None)
                     raise _error(
-                        500, 50002, "Operation timed out: other writers kept changing _schemas"
+                        500,
+                        50002,
+                        f"Operation timed out: {why}"
+                        if why
+                        else "Operation timed out: other writers kept changing _schemas",
                     )
                 time.sleep(backoff)
                 backoff = min(backoff * 2, 0.05)

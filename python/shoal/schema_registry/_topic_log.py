@@ -23,6 +23,14 @@ log = logging.getLogger("shoal.schema_registry")
 __all__ = ["TOPIC", "TopicLog"]
 
 TOPIC = "_schemas"
+_RETRIABLE = {
+    KafkaError.NOT_ENOUGH_REPLICAS,
+    KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+    KafkaError.REQUEST_TIMED_OUT,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError._TIMED_OUT,
+}
 
 
 def _backend_error(what: str, e: object) -> SchemaRegistryError:
@@ -34,6 +42,7 @@ class TopicLog:
 
     def __init__(self, bootstrap: str, timeout: float = 30.0) -> None:
         self._timeout = timeout
+        self.last_problem: str | None = None  # why the last append was not made, if retriable
         conf = {"bootstrap.servers": bootstrap}
         self._admin = AdminClient(conf)
         self._ensure_topic()
@@ -118,15 +127,17 @@ class TopicLog:
         except KafkaException as e:
             raise _backend_error(f"writing {TOPIC}", e) from None
         if code == KafkaError._CONFLICT:
+            self.last_problem = None
+            return False
+        if code in _RETRIABLE:
+            # Not written (NOT_ENOUGH_REPLICAS: the ISR is short, as right after a restart),
+            # or written but not known to be committed: the caller re-reads and decides again
+            # until its deadline, which reports this.
+            self.last_problem = f"{KafkaError(code).name()}: {message}"
             return False
         if code != 0:
-            # NOT_ENOUGH_REPLICAS and the like: retried by the caller only if it was not
-            # written; it re-reads to find out, so a conflict is the safe answer here for
-            # errors after the append. Errors before it are reported.
-            if code in (KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND, KafkaError.REQUEST_TIMED_OUT):
-                log.warning("append to %s uncertain (%s); re-reading", TOPIC, message)
-                return False
             raise _backend_error(f"writing {TOPIC}", KafkaError(code, message or None))
+        self.last_problem = None
         return True
 
     def close(self) -> None:
