@@ -50,6 +50,7 @@ EPILOG = """examples:
   shoal configs --alter --topic orders --add-config retention.ms=86400000
   shoal configs --describe --broker-defaults
   shoal broker start --cluster dev --id 1 --dir ./shoal-data/dev
+  shoal schema-registry --port 8081
 """
 
 CLUSTER_EPILOG = """examples:

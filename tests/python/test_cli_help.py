@@ -20,6 +20,7 @@ COMMANDS = [
     "consumer-groups",
     "configs",
     "perf",
+    "schema-registry",
 ]
 NESTED = [
     ("cluster", "up"),
