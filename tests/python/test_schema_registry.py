@@ -569,3 +569,51 @@ def test_shoal_schema_registry_command_errors(cluster1: shoal.Cluster) -> None:
     assert out.returncode != 0
     assert out.stderr.strip().count("\n") == 0
     assert "cannot listen" in out.stderr
+
+
+# --- serializer configuration ----------------------------------------------------------------
+
+
+def test_subject_name_strategies_and_registration_modes(cluster1: shoal.Cluster) -> None:
+    from shoal.schema_registry import (
+        record_subject_name_strategy,
+        topic_record_subject_name_strategy,
+    )
+
+    sr = SchemaRegistryClient({"url": cluster1.bootstrap_servers})
+    user = {"name": "a"}
+    AvroSerializer(sr, V1)(user, ctx("t1"))
+    AvroSerializer(sr, V1, conf={"subject.name.strategy": record_subject_name_strategy})(
+        user, ctx("t1")
+    )
+    AvroSerializer(sr, V1, conf={"subject.name.strategy": topic_record_subject_name_strategy})(
+        user, SerializationContext("t2", MessageField.KEY)
+    )
+    assert sr.get_subjects() == ["shop.User", "t1-value", "t2-shop.User"]
+
+    # auto.register.schemas=False: the schema must be registered already.
+    lookup_only = AvroSerializer(sr, V2, conf={"auto.register.schemas": False})
+    with pytest.raises(SerializationError) as e:
+        lookup_only({"name": "b", "age": 1}, ctx("t1"))
+    assert "40403" in str(e.value)
+    sr.register_schema("t1-value", Schema(V2))
+    assert lookup_only({"name": "b", "age": 1}, ctx("t1"))[1:5] == (2).to_bytes(4, "big")
+
+    # use.latest.version: write with the subject's latest schema, whatever was given.
+    latest = AvroSerializer(
+        sr, None, conf={"use.latest.version": True, "auto.register.schemas": False}
+    )
+    data = latest({"name": "c", "age": 5}, ctx("t1"))
+    assert data[1:5] == (2).to_bytes(4, "big")
+    assert AvroDeserializer(sr)(data, ctx("t1")) == {"name": "c", "age": 5}
+    # ... and a deserializer with use.latest.version reads old data with the latest schema.
+    old = AvroSerializer(sr, V1)({"name": "d"}, ctx("t1"))
+    assert AvroDeserializer(sr, conf={"use.latest.version": True})(old, ctx("t1")) == {
+        "name": "d",
+        "age": -1,
+    }
+    with pytest.raises(ValueError, match="Unrecognized properties"):
+        AvroSerializer(sr, V1, conf={"auto.register": True})
+    with pytest.raises(ValueError, match="both"):
+        AvroSerializer(sr, V1, conf={"use.latest.version": True})
+    sr.close()
