@@ -26,7 +26,7 @@ from confluent_kafka.serialization import MessageField as CMessageField
 from confluent_kafka.serialization import SerializationContext as CSerializationContext
 
 import shoal
-from conftest import create_topic, wait_for
+from conftest import consume_all, create_topic, wait_for
 from shoal.admin import ConfigResource
 from shoal.schema_registry import Schema, SchemaRegistryClient, SchemaRegistryError
 from shoal.schema_registry.avro import AvroDeserializer, AvroSerializer
@@ -97,6 +97,26 @@ def test_schemas_topic_is_compacted_and_replicated(cluster3: shoal.Cluster) -> N
     assert (value["id"], value["version"], value["deleted"]) == (1, 1, False)
     assert json.loads(value["schema"]) == json.loads(V1)
     sr.close()
+
+
+def test_the_conditional_append_the_writers_rely_on(cluster3: shoal.Cluster) -> None:
+    conf = {"bootstrap.servers": cluster3.bootstrap_servers}
+    create_topic(conf, "cas", rf=3)
+    admin = shoal.AdminClient(conf)
+    append = admin._admin.append_if_log_end
+    assert append("cas", 0, 0, [(b"k", b"v0")], 10)[0] == 0
+    code, message, _ = append("cas", 0, 0, [(b"k", b"stale")], 10)  # the log ends at 1 now
+    assert code == shoal.KafkaError._CONFLICT
+    assert "ends at offset 1, not at the expected 0" in message
+    assert append("cas", 0, 5, [(b"k", b"ahead")], 10)[0] == shoal.KafkaError._CONFLICT
+    assert append("cas", 0, 1, [(b"k", b"v1"), (b"k2", None)], 10) == (0, "", 1)
+    # Still exact after the leader moves: the new leader checks its own log end.
+    cluster3.kill(cluster3.leader("cas", 0))
+    assert append("cas", 0, 2, [(b"k", b"stale")], 30)[0] == shoal.KafkaError._CONFLICT
+    assert append("cas", 0, 3, [(b"k", b"v3")], 30)[0] == 0
+    got = consume_all(conf, "cas", 4)
+    assert [m.value() for m in got] == [b"v0", b"v1", None, b"v3"]
+    admin.close()
 
 
 def test_a_write_in_one_process_is_read_in_another(cluster1: shoal.Cluster) -> None:
