@@ -142,3 +142,4 @@ class TopicLog:
 
     def close(self) -> None:
         self._consumer.close()
+        self._admin.close()
