@@ -106,6 +106,7 @@ def _routes(r: Registry) -> list[Route]:
         ),
         ("GET", re.compile(r"/config/?"), lambda query, body: r.get_config(None)),
         ("PUT", re.compile(r"/config/?"), lambda query, body: r.set_config(None, body)),
+        ("DELETE", re.compile(r"/config/?"), lambda query, body: r.delete_config(None)),
         (
             "GET",
             re.compile(rf"/config/{_S}/?"),
