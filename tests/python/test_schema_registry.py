@@ -637,3 +637,46 @@ def test_subject_name_strategies_and_registration_modes(cluster1: shoal.Cluster)
     with pytest.raises(ValueError, match="both"):
         AvroSerializer(sr, V1, conf={"use.latest.version": True})
     sr.close()
+
+
+def test_confluent_serdes_plug_into_shoal_producer_and_consumer(
+    cluster1: shoal.Cluster, server: RegistryServer
+) -> None:
+    """confluent-kafka's AvroSerializer and AvroDeserializer, with confluent's client on
+    `shoal schema-registry`, as the serializers of Shoal's SerializingProducer and
+    DeserializingConsumer: code written for Kafka keeps its serdes."""
+    bootstrap = cluster1.bootstrap_servers
+    create_topic({"bootstrap.servers": bootstrap}, "people")
+    c_sr = CSchemaRegistryClient({"url": server.url})
+    p = shoal.SerializingProducer(
+        {
+            "bootstrap.servers": bootstrap,
+            "key.serializer": StringSerializer(),
+            "value.serializer": CAvroSerializer(c_sr, V2),
+        }
+    )
+    people = [{"name": f"p{i}", "age": 20 + i} for i in range(4)]
+    for person in people:
+        p.produce("people", key=person["name"], value=person)
+    p.flush(30)
+    dc = shoal.DeserializingConsumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "people-readers",
+            "auto.offset.reset": "earliest",
+            "value.deserializer": CAvroDeserializer(c_sr),
+        }
+    )
+    dc.subscribe(["people"])
+    got = []
+    deadline = time.monotonic() + 60
+    while len(got) < len(people) and time.monotonic() < deadline:
+        m = dc.poll(0.5)
+        if m is not None and m.error() is None:
+            got.append((m.key(), m.value()))
+    dc.close()
+    assert got == [(person["name"].encode(), person) for person in people]
+    # Registered under confluent's default subject, visible to Shoal's in-process client.
+    sr = SchemaRegistryClient({"url": bootstrap})
+    assert sr.get_latest_version("people-value").schema_id == 1
+    sr.close()
