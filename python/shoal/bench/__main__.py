@@ -1,6 +1,7 @@
 """Shoal's benchmark commands.
 
     python -m shoal.bench log-append [--records N] [--record-size B] [--batch-records R]
+    python -m shoal.bench schema-registry [--schemas N] [--records N]
 
 Each prints its figures; none asserts a goal (goals live in the issues and the README).
 """
@@ -40,6 +41,14 @@ def log_append(args: argparse.Namespace) -> int:
     return 0
 
 
+def schema_registry(args: argparse.Namespace) -> int:
+    from shoal.bench.schema_registry import run
+
+    if "SHOAL_LOG_LEVEL" not in os.environ:
+        _core.set_log_level("warn")
+    return run(args.schemas, args.records)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shoal.bench",
@@ -54,9 +63,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--dir", default=None, help="where to put the scratch directory")
     p.set_defaults(func=log_append)
+    r = sub.add_parser("schema-registry", help="registrations, lookups and Avro serdes throughput")
+    r.add_argument("--schemas", type=int, default=200)
+    r.add_argument("--records", type=int, default=200_000)
+    r.set_defaults(func=schema_registry)
     args = parser.parse_args(argv)
-    for name in ("records", "record_size", "batch_records", "rounds"):
-        if getattr(args, name) <= 0:
+    for name in ("records", "record_size", "batch_records", "rounds", "schemas"):
+        if getattr(args, name, 1) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
     try:
         return args.func(args)

@@ -84,6 +84,9 @@ class AvroSerializer(Serializer):
             raise SerializationError("the subject name strategy gave no subject")
         schema_id, parsed = self._ids.get(subject, self._schema, self._parsed)
         value = self._to_dict(obj, ctx) if self._to_dict is not None else obj
+        # Validated before it is written: fastavro's writer alone would encode an int field
+        # of 2**40 without complaint, which no reader decodes as the schema says. It costs
+        # about as much as the writing (confluent-kafka's serializer skips it).
         try:
             validate(value, parsed, raise_errors=True)
         except ValidationError as e:
@@ -92,7 +95,7 @@ class AvroSerializer(Serializer):
         buf = io.BytesIO()
         try:
             fastavro.schemaless_writer(buf, parsed, value)
-        except (TypeError, ValueError, AttributeError) as e:
+        except (TypeError, ValueError, AttributeError, KeyError) as e:
             raise SerializationError(f"the record does not match the schema: {e}") from e
         return _serde.frame(schema_id, buf.getvalue())
 
