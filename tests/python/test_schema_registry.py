@@ -473,6 +473,17 @@ def test_bad_records_and_unknown_ids_get_clear_errors(cluster1: shoal.Cluster) -
     with pytest.raises(shoal.ValueSerializationError) as e:
         p.produce("users", value={"name": "x", "age": "not a number"})
     assert "age" in str(e.value)
+    # An int out of Avro's 32-bit range is refused, not written as a long.
+    with pytest.raises(shoal.ValueSerializationError) as e:
+        p.produce("users", value={"name": "x", "age": 2**40})
+    assert "age" in str(e.value)
+    with pytest.raises(shoal.ValueSerializationError) as e:
+        p.produce("users", value={"age": 3})
+    assert "name" in str(e.value)
+    p.flush(30)
+    assert shoal.Consumer({"bootstrap.servers": bootstrap, "group.id": "w"}).get_watermark_offsets(
+        shoal.TopicPartition("users", 0), timeout=10
+    ) == (0, 0), "a refused record was written"
     with pytest.raises(SchemaRegistryError) as se:
         sr.register_schema("users-value", Schema('{"type": "record", "name": "R"}'))
     assert se.value.error_code == 42201
