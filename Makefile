@@ -1,7 +1,7 @@
 # The two commands of the README, and the steps behind them. Every target installs what it
 # needs first (Debian packages, a .venv, an editable install) and is safe to run again.
 #
-#   make demo   the main job (for now: the storage benchmark)
+#   make demo   the main job: a 3-broker cluster, a leader SIGKILLed mid-stream, nothing lost
 #   make test   every test: lint, C++ tests, C++ tests under ASan+UBSan, Python tests
 
 SHELL := /bin/bash
@@ -17,7 +17,7 @@ JOBS ?= $(shell nproc)
 .PHONY: demo test lint format cpp-test asan-test py-test install clean
 
 demo: $(STAMPS)/install
-	$(PY) -m shoal.bench log-append
+	$(PY) -m shoal.demo
 
 test: lint cpp-test asan-test py-test
 	@echo "All tests passed."

@@ -51,6 +51,7 @@ EPILOG = """examples:
   shoal configs --describe --broker-defaults
   shoal broker start --cluster dev --id 1 --dir ./shoal-data/dev
   shoal schema-registry --port 8081
+  shoal demo --brokers 3
 """
 
 CLUSTER_EPILOG = """examples:
@@ -341,6 +342,20 @@ def build_parser() -> argparse.ArgumentParser:
     consumer_groups.add_parser(sub)
     configs.add_parser(sub)
     schema_registry.add_parser(sub)
+
+    demo = sub.add_parser(
+        "demo",
+        help="a failover from start to finish: kill a leader mid-stream, lose nothing",
+        description="Starts a cluster, streams records through an idempotent acks=all "
+        "producer and a consumer group, SIGKILLs the leader of a partition mid-stream and "
+        "prints a failover summary (the main command of the README: make demo).",
+        epilog="examples:\n  shoal demo\n  shoal demo --brokers 5 --seconds 10 --rate 5000\n",
+        formatter_class=HelpFormatter,
+    )
+    from shoal import demo as demo_module
+
+    demo_module.add_arguments(demo)
+    demo.set_defaults(func=demo_module.command)
 
     cl = sub.add_parser(
         "cluster",

@@ -21,6 +21,7 @@ COMMANDS = [
     "configs",
     "perf",
     "schema-registry",
+    "demo",
 ]
 NESTED = [
     ("cluster", "up"),
