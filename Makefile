@@ -54,8 +54,8 @@ py-test: $(STAMPS)/install
 	$(PY) -m pytest
 
 lint: $(STAMPS)/install
-	$(BIN)/ruff check python tests/python
-	$(BIN)/ruff format --check python tests/python
+	$(BIN)/ruff check python tests/python examples
+	$(BIN)/ruff format --check python tests/python examples
 	clang-format --dry-run --Werror $(CPP_FILES)
 
 format: $(STAMPS)/install
