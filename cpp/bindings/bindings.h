@@ -6,6 +6,7 @@
 namespace shoal::bindings {
 
 void register_admin(pybind11::module_& m);
+void register_config(pybind11::module_& m);
 void register_consumer(pybind11::module_& m);
 void register_errors(pybind11::module_& m);
 void register_perf(pybind11::module_& m);

@@ -98,6 +98,7 @@ PYBIND11_MODULE(_core, m) {
   shoal::bindings::register_producer(m);
   shoal::bindings::register_consumer(m);
   shoal::bindings::register_admin(m);
+  shoal::bindings::register_config(m);
   auto perf = m.def_submodule("perf", "native benchmark workloads");
   shoal::bindings::register_perf(perf);
   auto storage = m.def_submodule("storage", "the partition log");

@@ -32,30 +32,44 @@ std::optional<bool> to_bool(const std::string& s) {
 }
 
 using setter = std::function<std::string(ClientConfig&, const std::string&)>;
+// Prints the property's value in a config (the default, for the configuration reference).
+using shower = std::function<std::string(const ClientConfig&)>;
+
+// A setter with its shower and the values it takes.
+struct field {
+  setter set;
+  shower show;
+  std::string valid;
+  bool ignored = false;
+};
 
 template <typename T>
-setter integer(T ClientConfig::*f, int64_t min, int64_t max) {
-  return [=](ClientConfig& c, const std::string& v) -> std::string {
-    auto n = to_long(v);
-    if (!n || *n < min || *n > max) {
-      return fmt::format("expected an integer in [{}, {}], got \"{}\"", min, max, v);
-    }
-    c.*f = static_cast<T>(*n);
-    return "";
-  };
+field integer(T ClientConfig::*f, int64_t min, int64_t max) {
+  return {[=](ClientConfig& c, const std::string& v) -> std::string {
+            auto n = to_long(v);
+            if (!n || *n < min || *n > max) {
+              return fmt::format("expected an integer in [{}, {}], got \"{}\"", min, max, v);
+            }
+            c.*f = static_cast<T>(*n);
+            return "";
+          },
+          [=](const ClientConfig& c) { return std::to_string(c.*f); },
+          fmt::format("[{}, {}]", min, max)};
 }
 
-setter boolean(bool ClientConfig::*f) {
-  return [=](ClientConfig& c, const std::string& v) -> std::string {
-    auto b = to_bool(v);
-    if (!b) return fmt::format("expected true or false, got \"{}\"", v);
-    c.*f = *b;
-    return "";
-  };
+field boolean(bool ClientConfig::*f) {
+  return {[=](ClientConfig& c, const std::string& v) -> std::string {
+            auto b = to_bool(v);
+            if (!b) return fmt::format("expected true or false, got \"{}\"", v);
+            c.*f = *b;
+            return "";
+          },
+          [=](const ClientConfig& c) { return std::string(c.*f ? "true" : "false"); },
+          "true, false"};
 }
 
-setter ignored() {
-  return [](ClientConfig&, const std::string&) { return std::string(); };
+field ignored() {
+  return {[](ClientConfig&, const std::string&) { return std::string(); }, nullptr, "", true};
 }
 
 struct entry {
@@ -63,6 +77,25 @@ struct entry {
   const char* alias_of;  // nullptr for a canonical name
   int kinds;             // bit 0 producer, 1 consumer, 2 admin
   setter set;
+  shower show;        // nullptr: no default worth printing
+  std::string valid;  // the values it takes, for the reference
+  bool ignored = false;
+
+  entry(const char* n, const char* a, int k, setter s, shower sh = nullptr, std::string v = "")
+      : name(n),
+        alias_of(a),
+        kinds(k),
+        set(std::move(s)),
+        show(std::move(sh)),
+        valid(std::move(v)) {}
+  entry(const char* n, const char* a, int k, field f)
+      : name(n),
+        alias_of(a),
+        kinds(k),
+        set(std::move(f.set)),
+        show(std::move(f.show)),
+        valid(std::move(f.valid)),
+        ignored(f.ignored) {}
 };
 
 constexpr int P = 1, C = 2, A = 4, ALL = 7;
@@ -75,13 +108,15 @@ const std::vector<entry>& table() {
          if (!r) return r.err().message;
          c.cluster = *r;
          return "";
-       }},
+       },
+       [](const ClientConfig&) { return std::string(); }, "shm://NAME"},
       {"metadata.broker.list", "bootstrap.servers", ALL, nullptr},
       {"client.id", nullptr, ALL,
        [](ClientConfig& c, const std::string& v) -> std::string {
          c.client_id = v;
          return "";
-       }},
+       },
+       [](const ClientConfig& c) { return c.client_id; }, "any string"},
       {"request.timeout.ms", nullptr, ALL, integer(&ClientConfig::request_timeout_ms, 1, 900'000)},
       {"socket.timeout.ms", nullptr, ALL, integer(&ClientConfig::socket_timeout_ms, 10, 300'000)},
       {"metadata.max.age.ms", nullptr, ALL,
@@ -101,7 +136,11 @@ const std::vector<entry>& table() {
          if (!n || *n < -1 || *n > 1) return fmt::format("expected all, -1, 0 or 1, got \"{}\"", v);
          c.acks = static_cast<int16_t>(*n);
          return "";
-       }},
+       },
+       [](const ClientConfig& c) {
+         return c.acks == -1 ? std::string("all") : std::to_string(c.acks);
+       },
+       "all, -1, 0, 1"},
       {"request.required.acks", "acks", P, nullptr},
       {"linger.ms", nullptr, P, integer(&ClientConfig::linger_ms, 0, 900'000)},
       {"queue.buffering.max.ms", "linger.ms", P, nullptr},
@@ -131,7 +170,9 @@ const std::vector<entry>& table() {
          if (!codec) return fmt::format("expected none, gzip, snappy, lz4 or zstd, got \"{}\"", v);
          c.compression = *codec;
          return "";
-       }},
+       },
+       [](const ClientConfig& c) { return std::string(storage::compression_name(c.compression)); },
+       "none, gzip, snappy, lz4, zstd"},
       {"compression.codec", "compression.type", P, nullptr},
       {"compression.level", nullptr, P, integer(&ClientConfig::compression_level, -1, 12)},
       {"partitioner", nullptr, P,
@@ -145,7 +186,9 @@ const std::vector<entry>& table() {
          }
          c.partitioner = *k;
          return "";
-       }},
+       },
+       [](const ClientConfig& c) { return std::string(partitioner_name(c.partitioner)); },
+       "random, consistent, consistent_random, murmur2, murmur2_random, fnv1a, fnv1a_random"},
       {"sticky.partitioning.linger.ms", nullptr, P,
        integer(&ClientConfig::sticky_linger_ms, 0, 900'000)},
       // Consumer.
@@ -153,13 +196,15 @@ const std::vector<entry>& table() {
        [](ClientConfig& c, const std::string& v) -> std::string {
          c.group_id = v;
          return "";
-       }},
+       },
+       [](const ClientConfig& c) { return c.group_id; }, "any string"},
       {"group.instance.id", nullptr, C,
        [](ClientConfig& c, const std::string& v) -> std::string {
          if (v.empty()) return "must not be empty";
          c.group_instance_id = v;
          return "";
-       }},
+       },
+       [](const ClientConfig&) { return std::string(); }, "any non-empty string"},
       {"session.timeout.ms", nullptr, C, integer(&ClientConfig::session_timeout_ms, 1, 3'600'000)},
       {"heartbeat.interval.ms", nullptr, C,
        integer(&ClientConfig::heartbeat_interval_ms, 1, 3'600'000)},
@@ -171,7 +216,9 @@ const std::vector<entry>& table() {
          if (!parsed) return parsed.err().message;
          c.partition_assignment_strategy = v;
          return "";
-       }},
+       },
+       [](const ClientConfig& c) { return c.partition_assignment_strategy; },
+       "range, roundrobin, cooperative-sticky (a list)"},
       {"enable.auto.commit", nullptr, C, boolean(&ClientConfig::enable_auto_commit)},
       {"auto.commit.enable", "enable.auto.commit", C, nullptr},
       {"auto.commit.interval.ms", nullptr, C,
@@ -195,7 +242,9 @@ const std::vector<entry>& table() {
                v);
          }
          return "";
-       }},
+       },
+       [](const ClientConfig& c) { return c.auto_offset_reset; },
+       "smallest, earliest, beginning, largest, latest, end, error"},
       {"fetch.wait.max.ms", nullptr, C, integer(&ClientConfig::fetch_wait_max_ms, 0, 300'000)},
       {"fetch.min.bytes", nullptr, C, integer(&ClientConfig::fetch_min_bytes, 1, 100'000'000)},
       {"fetch.max.bytes", nullptr, C, integer(&ClientConfig::fetch_max_bytes, 0, INT32_MAX)},
@@ -215,17 +264,18 @@ const std::vector<entry>& table() {
          }
          c.isolation_level = v;
          return "";
-       }},
+       },
+       [](const ClientConfig& c) { return c.isolation_level; }, "read_committed, read_uncommitted"},
       // Accepted so that configs written for a networked Kafka work unchanged; they have no
       // meaning over shared memory.
-      {
-          "security.protocol", nullptr, ALL,
-          [](ClientConfig&, const std::string& v) -> std::string {
-            if (lower(v) != "plaintext") {
-              return fmt::format("Shoal's shared-memory transport has no {}; use plaintext", v);
-            }
-            return "";
-          }},
+      {"security.protocol", nullptr, ALL,
+       [](ClientConfig&, const std::string& v) -> std::string {
+         if (lower(v) != "plaintext") {
+           return fmt::format("Shoal's shared-memory transport has no {}; use plaintext", v);
+         }
+         return "";
+       },
+       [](const ClientConfig&) { return std::string("plaintext"); }, "plaintext"},
       {"socket.keepalive.enable", nullptr, ALL, ignored()},
       {"socket.nagle.disable", nullptr, ALL, ignored()},
       {"socket.send.buffer.bytes", nullptr, ALL, ignored()},
@@ -248,6 +298,24 @@ const std::vector<entry>& table() {
 }
 
 }  // namespace
+
+std::vector<ClientConfigDefinition> client_config_definitions() {
+  const ClientConfig defaults;
+  std::vector<ClientConfigDefinition> out;
+  for (const auto& e : table()) {
+    ClientConfigDefinition d;
+    d.name = e.name;
+    d.alias_of = e.alias_of != nullptr ? e.alias_of : "";
+    d.producer = (e.kinds & P) != 0;
+    d.consumer = (e.kinds & C) != 0;
+    d.admin = (e.kinds & A) != 0;
+    d.ignored = e.ignored;
+    d.valid_values = e.valid;
+    if (e.show) d.default_value = e.show(defaults);
+    out.push_back(std::move(d));
+  }
+  return out;
+}
 
 result<std::string> parse_bootstrap_servers(const std::string& value) {
   constexpr std::string_view scheme = "shm://";

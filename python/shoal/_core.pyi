@@ -16,3 +16,6 @@ class storage:  # submodule
     def run_log_append_bench(
         dir: str, records: int, record_size: int, batch_records: int, rounds: int
     ) -> dict[str, Any]: ...
+
+def config_definitions() -> dict[str, list[dict[str, Any]]]:
+    """Every broker, topic and client configuration property the code defines."""
