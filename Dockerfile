@@ -13,7 +13,7 @@ WORKDIR /src
 COPY pyproject.toml README.md CMakeLists.txt ./
 COPY cpp cpp
 COPY python python
-RUN pip install --no-cache-dir . jupyterlab matplotlib tqdm
+RUN pip install --no-cache-dir . jupyterlab ipywidgets matplotlib tqdm
 
 WORKDIR /work
 COPY examples examples

@@ -64,6 +64,14 @@ def server(cluster1: shoal.Cluster) -> Iterator[RegistryServer]:
         yield s
 
 
+@pytest.fixture
+def csr(server: RegistryServer) -> Iterator[CSchemaRegistryClient]:
+    """confluent-kafka's own registry client on `shoal schema-registry`."""
+    client = CSchemaRegistryClient({"url": server.url})
+    yield client
+    client.close()
+
+
 def ctx(topic: str = "users") -> SerializationContext:
     return SerializationContext(topic, MessageField.VALUE)
 
@@ -266,8 +274,9 @@ def test_schemas_survive_a_restart_of_every_broker(cluster3: shoal.Cluster) -> N
 # --- the HTTP server and confluent-kafka's client ---------------------------------------------
 
 
-def test_confluent_client_against_the_server(server: RegistryServer) -> None:
-    csr = CSchemaRegistryClient({"url": server.url})
+def test_confluent_client_against_the_server(
+    server: RegistryServer, csr: CSchemaRegistryClient
+) -> None:
     assert csr.register_schema("users-value", CSchema(V1, "AVRO")) == 1
     assert csr.register_schema("users-value", CSchema(V2, "AVRO")) == 2
     assert csr.get_subjects() == ["users-value"]
@@ -328,7 +337,7 @@ def test_shoal_client_over_http_and_over_shm_see_the_same_registry(
 
 
 def test_shoal_avro_bytes_are_read_by_confluent_and_the_reverse(
-    cluster1: shoal.Cluster, server: RegistryServer
+    cluster1: shoal.Cluster, csr: CSchemaRegistryClient
 ) -> None:
     """Both directions through a topic: Shoal's serializer with Shoal's client (shm://), the
     confluent-kafka deserializer with confluent's client on `shoal schema-registry`; then
@@ -336,7 +345,7 @@ def test_shoal_avro_bytes_are_read_by_confluent_and_the_reverse(
     bootstrap = cluster1.bootstrap_servers
     create_topic({"bootstrap.servers": bootstrap}, "users")
     shoal_sr = SchemaRegistryClient({"url": bootstrap})
-    c_sr = CSchemaRegistryClient({"url": server.url})
+    c_sr = csr
     users = [{"name": f"user-{i}", "age": i} for i in range(5)]
 
     p = shoal.SerializingProducer(
@@ -376,14 +385,14 @@ def test_shoal_avro_bytes_are_read_by_confluent_and_the_reverse(
 
 
 def test_confluent_serializer_to_shoal_deserializing_consumer_through_a_topic(
-    cluster1: shoal.Cluster, server: RegistryServer
+    cluster1: shoal.Cluster, server: RegistryServer, csr: CSchemaRegistryClient
 ) -> None:
     """confluent-kafka's producer cannot reach a shm:// cluster, so its AvroSerializer is
     called by hand and Shoal's Producer sends the bytes; Shoal's DeserializingConsumer reads
     them from the topic."""
     bootstrap = cluster1.bootstrap_servers
     create_topic({"bootstrap.servers": bootstrap}, "events")
-    c_ser = CAvroSerializer(CSchemaRegistryClient({"url": server.url}), V2)
+    c_ser = CAvroSerializer(csr, V2)
     p = shoal.Producer({"bootstrap.servers": bootstrap})
     sent = [{"name": f"n{i}", "age": i} for i in range(3)]
     for v in sent:
@@ -564,8 +573,8 @@ def test_shoal_schema_registry_command(cluster1: shoal.Cluster) -> None:
         line = proc.stdout.readline()
         assert "listening on http://127.0.0.1:" in line, line + proc.stderr.read()
         url = line.rsplit(" ", 1)[1].strip()
-        csr = CSchemaRegistryClient({"url": url})
-        assert csr.register_schema("t-value", CSchema('"string"', "AVRO")) == 1
+        with CSchemaRegistryClient({"url": url}) as csr:
+            assert csr.register_schema("t-value", CSchema('"string"', "AVRO")) == 1
         with urllib.request.urlopen(f"{url}/subjects/t-value/versions/1/schema") as r:
             assert json.loads(r.read()) == "string"
         proc.send_signal(signal.SIGTERM)
@@ -574,6 +583,8 @@ def test_shoal_schema_registry_command(cluster1: shoal.Cluster) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
     # The schema outlives the server: it is in the cluster.
     sr = SchemaRegistryClient({"url": cluster1.bootstrap_servers})
     assert sr.get_latest_version("t-value").schema_id == 1
@@ -651,14 +662,14 @@ def test_subject_name_strategies_and_registration_modes(cluster1: shoal.Cluster)
 
 
 def test_confluent_serdes_plug_into_shoal_producer_and_consumer(
-    cluster1: shoal.Cluster, server: RegistryServer
+    cluster1: shoal.Cluster, csr: CSchemaRegistryClient
 ) -> None:
     """confluent-kafka's AvroSerializer and AvroDeserializer, with confluent's client on
     `shoal schema-registry`, as the serializers of Shoal's SerializingProducer and
     DeserializingConsumer: code written for Kafka keeps its serdes."""
     bootstrap = cluster1.bootstrap_servers
     create_topic({"bootstrap.servers": bootstrap}, "people")
-    c_sr = CSchemaRegistryClient({"url": server.url})
+    c_sr = csr
     p = shoal.SerializingProducer(
         {
             "bootstrap.servers": bootstrap,

@@ -162,11 +162,12 @@ class _Http:
                 with urllib.request.urlopen(req, timeout=self._timeout) as resp:
                     return json.loads(resp.read() or b"null")
             except urllib.error.HTTPError as e:
-                try:
-                    answer = json.loads(e.read())
-                    code, message = int(answer["error_code"]), str(answer["message"])
-                except (ValueError, KeyError, TypeError):
-                    code, message = SchemaRegistryError.UNKNOWN, f"HTTP {e.code}: {e.reason}"
+                with e:  # the error holds the connection: close it
+                    try:
+                        answer = json.loads(e.read())
+                        code, message = int(answer["error_code"]), str(answer["message"])
+                    except (ValueError, KeyError, TypeError):
+                        code, message = SchemaRegistryError.UNKNOWN, f"HTTP {e.code}: {e.reason}"
                 raise SchemaRegistryError(e.code, code, message) from None
             except OSError as e:  # connection refused, timeout: try the next URL
                 last = e
