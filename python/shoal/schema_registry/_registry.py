@@ -64,15 +64,19 @@ class MemoryLog:
     def __init__(self) -> None:
         self.records: list[Record] = []
         self._lock = threading.Lock()
-        self._applied: dict[int, int] = {}
+        # How far each reader has applied, keyed by its `apply` callable itself: a bound
+        # method is a new object at every attribute access, so its id() is not stable (and
+        # may be reused by another reader's), while two bound methods of the same object
+        # compare equal.
+        self._applied: dict[Callable[[bytes | None, bytes | None], None], int] = {}
 
     def catch_up(self, apply: Callable[[bytes | None, bytes | None], None]) -> int:
         with self._lock:
             records = list(self.records)
-        start = self._applied.get(id(apply), 0)
+        start = self._applied.get(apply, 0)
         for k, v in records[start:]:
             apply(k, v)
-        self._applied[id(apply)] = len(records)
+        self._applied[apply] = len(records)
         return len(records)
 
     def append_if_end(self, end: int, records: list[Record]) -> bool:
