@@ -202,6 +202,10 @@ def test_schemas_survive_killing_the_schemas_leader(cluster3: shoal.Cluster) -> 
         before[s] = sr.register_schema(f"s{i % 2}", Schema(s))
     leader = cluster3.leader("_schemas", 0)
     cluster3.kill(leader)
+    # Read at once, while the partition may still be without a leader: the call waits.
+    during = SchemaRegistryClient(url)
+    assert during.get_latest_version("s1").schema_id == max(v for v in before.values())
+    during.close()
     wait_for(
         lambda: cluster3.leader("_schemas", 0) not in (-1, leader),
         timeout=30,

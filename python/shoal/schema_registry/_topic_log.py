@@ -93,12 +93,17 @@ class TopicLog:
 
     def catch_up(self, apply: Callable[[bytes | None, bytes | None], None]) -> int:
         deadline = time.monotonic() + self._timeout
-        try:
-            _, high = self._consumer.get_watermark_offsets(
-                self._tp, timeout=self._timeout, cached=False
-            )
-        except KafkaException as e:
-            raise _backend_error(f"cannot read the end of {TOPIC}", e) from None
+        while True:
+            try:
+                _, high = self._consumer.get_watermark_offsets(
+                    self._tp, timeout=max(0.1, deadline - time.monotonic()), cached=False
+                )
+                break
+            except KafkaException as e:
+                # The leader may be moving (a broker died): ask again until the deadline.
+                if time.monotonic() > deadline:
+                    raise _backend_error(f"cannot read the end of {TOPIC}", e) from None
+                time.sleep(0.05)
         while self._next < high:
             left = deadline - time.monotonic()
             if left <= 0:
