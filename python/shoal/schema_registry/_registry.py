@@ -420,7 +420,10 @@ class Registry:
         """DELETE /subjects/{subject}/versions/{version}."""
 
         def decide(state: RegistryState) -> tuple[list[Record], Any]:
-            e = self._entry(state, subject, version, deleted=permanent)
+            # A numbered version is found even when soft-deleted, so that deleting it softly
+            # again is 40406, not 40402; "latest" means the latest live one for a soft delete.
+            latest = self._version_number(version) == -1
+            e = self._entry(state, subject, version, deleted=permanent or not latest)
             if not permanent:
                 if e.deleted:
                     raise _error(
