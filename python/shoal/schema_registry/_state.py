@@ -128,23 +128,27 @@ class RegistryState:
     def _apply_schema(self, k: dict[str, Any], v: Any) -> None:
         subject = str(k["subject"])
         version = int(k["version"])
+        # Read the whole value before changing anything: a record that cannot be read is
+        # skipped and leaves the state as it was.
+        e = None
+        if v is not None:
+            e = VersionEntry(
+                subject=subject,
+                version=version,
+                schema_id=int(v["id"]),
+                schema_type=str(v.get("schemaType") or "AVRO").upper(),
+                schema_str=str(v["schema"]),
+                references=list(v.get("references") or []),
+                deleted=bool(v.get("deleted", False)),
+            )
         versions = self.versions.setdefault(subject, {})
         old = versions.pop(version, None)
         if old is not None:
             self._unindex(old)
-        if v is None:  # a tombstone: a hard delete
+        if e is None:  # a tombstone: a hard delete
             if not versions:
                 del self.versions[subject]
             return
-        e = VersionEntry(
-            subject=subject,
-            version=version,
-            schema_id=int(v["id"]),
-            schema_type=str(v.get("schemaType") or "AVRO").upper(),
-            schema_str=str(v["schema"]),
-            references=list(v.get("references") or []),
-            deleted=bool(v.get("deleted", False)),
-        )
         versions[version] = e
         self.ids.setdefault(e.schema_id, set()).add((subject, version))
         self.max_id = max(self.max_id, e.schema_id)
