@@ -245,6 +245,14 @@ def test_a_soft_deleted_version_still_decodes_by_id(reg: Registry) -> None:
     assert ok(reg, "POST", "/subjects/s", body(V1), deleted=True)["version"] == 1
 
 
+def test_a_subject_name_with_a_slash_is_url_quoted(reg: Registry) -> None:
+    assert ok(reg, "POST", "/subjects/team%2Fusers-value/versions", body(V1))["subject"] == (
+        "team/users-value"
+    )
+    assert ok(reg, "GET", "/subjects") == ["team/users-value"]
+    assert ok(reg, "GET", "/subjects/team%2Fusers-value/versions/1")["id"] == 1
+
+
 # --- errors ----------------------------------------------------------------------------------
 
 
