@@ -47,6 +47,7 @@ void register_config(py::module_& m) {
           e["admin"] = d.admin;
           e["default"] = d.default_value;
           e["valid_values"] = d.valid_values;
+          e["doc"] = d.doc;
           e["ignored"] = d.ignored;
           clients.append(e);
         }

@@ -72,26 +72,32 @@ field ignored() {
   return {[](ClientConfig&, const std::string&) { return std::string(); }, nullptr, "", true};
 }
 
+// One property. `doc` is its one-line meaning for the configuration reference (empty for an
+// alias, which means what its canonical name means).
 struct entry {
   const char* name;
   const char* alias_of;  // nullptr for a canonical name
   int kinds;             // bit 0 producer, 1 consumer, 2 admin
+  const char* doc;
   setter set;
   shower show;        // nullptr: no default worth printing
   std::string valid;  // the values it takes, for the reference
   bool ignored = false;
 
-  entry(const char* n, const char* a, int k, setter s, shower sh = nullptr, std::string v = "")
+  entry(const char* n, const char* a, int k, const char* d, setter s, shower sh = nullptr,
+        std::string v = "")
       : name(n),
         alias_of(a),
         kinds(k),
+        doc(d),
         set(std::move(s)),
         show(std::move(sh)),
         valid(std::move(v)) {}
-  entry(const char* n, const char* a, int k, field f)
+  entry(const char* n, const char* a, int k, const char* d, field f)
       : name(n),
         alias_of(a),
         kinds(k),
+        doc(d),
         set(std::move(f.set)),
         show(std::move(f.show)),
         valid(std::move(f.valid)),
@@ -100,9 +106,15 @@ struct entry {
 
 constexpr int P = 1, C = 2, A = 4, ALL = 7;
 
+// What the properties that only a networked client uses have in common.
+constexpr const char* no_socket = "a network connection setting: no effect over shared memory";
+constexpr const char* no_logging = "librdkafka's logging: no effect (use SHOAL_LOG_LEVEL)";
+
 const std::vector<entry>& table() {
   static const std::vector<entry> t = {
       {"bootstrap.servers", nullptr, ALL,
+       "the cluster to attach to: shm://NAME, NAME as given to `shoal cluster up --name` "
+       "(host:port addresses are for Kafka)",
        [](ClientConfig& c, const std::string& v) -> std::string {
          auto r = parse_bootstrap_servers(v);
          if (!r) return r.err().message;
@@ -110,22 +122,31 @@ const std::vector<entry>& table() {
          return "";
        },
        [](const ClientConfig&) { return std::string(); }, "shm://NAME"},
-      {"metadata.broker.list", "bootstrap.servers", ALL, nullptr},
-      {"client.id", nullptr, ALL,
+      {"metadata.broker.list", "bootstrap.servers", ALL, "", nullptr},
+      {"client.id", nullptr, ALL, "a name for this client, shown in group descriptions",
        [](ClientConfig& c, const std::string& v) -> std::string {
          c.client_id = v;
          return "";
        },
        [](const ClientConfig& c) { return c.client_id; }, "any string"},
-      {"request.timeout.ms", nullptr, ALL, integer(&ClientConfig::request_timeout_ms, 1, 900'000)},
-      {"socket.timeout.ms", nullptr, ALL, integer(&ClientConfig::socket_timeout_ms, 10, 300'000)},
+      {"request.timeout.ms", nullptr, ALL,
+       "how long a request waits for a broker's answer before it fails or is retried",
+       integer(&ClientConfig::request_timeout_ms, 1, 900'000)},
+      {"socket.timeout.ms", nullptr, ALL,
+       "deadline of admin and metadata calls, and of attaching to the cluster",
+       integer(&ClientConfig::socket_timeout_ms, 10, 300'000)},
       {"metadata.max.age.ms", nullptr, ALL,
+       "accepted; metadata comes from the cluster's shared memory, which is always current",
        integer(&ClientConfig::metadata_max_age_ms, 1, 86'400'000)},
-      {"retry.backoff.ms", nullptr, ALL, integer(&ClientConfig::retry_backoff_ms, 1, 300'000)},
+      {"retry.backoff.ms", nullptr, ALL, "the wait before retrying a failed request",
+       integer(&ClientConfig::retry_backoff_ms, 1, 300'000)},
       {"retry.backoff.max.ms", nullptr, ALL,
+       "the longest wait between retries, which grows from retry.backoff.ms",
        integer(&ClientConfig::retry_backoff_max_ms, 1, 300'000)},
       // Producer.
       {"acks", nullptr, P,
+       "which replicas must have a record before it is acknowledged: 0 none, 1 the leader, "
+       "all (-1) every in-sync replica, at least min.insync.replicas of them",
        [](ClientConfig& c, const std::string& v) -> std::string {
          std::string l = lower(v);
          if (l == "all") {
@@ -141,30 +162,46 @@ const std::vector<entry>& table() {
          return c.acks == -1 ? std::string("all") : std::to_string(c.acks);
        },
        "all, -1, 0, 1"},
-      {"request.required.acks", "acks", P, nullptr},
-      {"linger.ms", nullptr, P, integer(&ClientConfig::linger_ms, 0, 900'000)},
-      {"queue.buffering.max.ms", "linger.ms", P, nullptr},
-      {"batch.num.messages", nullptr, P, integer(&ClientConfig::batch_num_messages, 1, 1'000'000)},
-      {"batch.size", nullptr, P, integer(&ClientConfig::batch_size, 1, INT32_MAX)},
+      {"request.required.acks", "acks", P, "", nullptr},
+      {"linger.ms", nullptr, P, "how long a batch waits for more records before it is sent",
+       integer(&ClientConfig::linger_ms, 0, 900'000)},
+      {"queue.buffering.max.ms", "linger.ms", P, "", nullptr},
+      {"batch.num.messages", nullptr, P, "the most records in one batch",
+       integer(&ClientConfig::batch_num_messages, 1, 1'000'000)},
+      {"batch.size", nullptr, P, "the most bytes in one batch",
+       integer(&ClientConfig::batch_size, 1, INT32_MAX)},
       {"queue.buffering.max.messages", nullptr, P,
+       "records the producer holds unacknowledged; beyond, produce() raises BufferError",
        integer(&ClientConfig::queue_buffering_max_messages, 0, INT32_MAX)},
       {"queue.buffering.max.kbytes", nullptr, P,
+       "kilobytes the producer holds unacknowledged; beyond, produce() raises BufferError",
        integer(&ClientConfig::queue_buffering_max_kbytes, 1, INT32_MAX)},
-      {"message.max.bytes", nullptr, ALL,
+      {"message.max.bytes", nullptr, ALL, "the largest record a producer accepts, in bytes",
        integer(&ClientConfig::message_max_bytes, 1000, 1'000'000'000)},
-      {"delivery.timeout.ms", nullptr, P, integer(&ClientConfig::message_timeout_ms, 0, INT32_MAX)},
-      {"message.timeout.ms", "delivery.timeout.ms", P, nullptr},
-      {"retries", nullptr, P, integer(&ClientConfig::retries, 0, INT32_MAX)},
-      {"message.send.max.retries", "retries", P, nullptr},
+      {"delivery.timeout.ms", nullptr, P,
+       "the time a record has to be acknowledged, retries included, before its delivery "
+       "report fails (0: no limit)",
+       integer(&ClientConfig::message_timeout_ms, 0, INT32_MAX)},
+      {"message.timeout.ms", "delivery.timeout.ms", P, "", nullptr},
+      {"retries", nullptr, P, "how many times a failed produce request is retried",
+       integer(&ClientConfig::retries, 0, INT32_MAX)},
+      {"message.send.max.retries", "retries", P, "", nullptr},
       {"max.in.flight.requests.per.connection", nullptr, ALL,
+       "produce requests sent to one broker and not yet answered (at most 5 with "
+       "enable.idempotence)",
        integer(&ClientConfig::max_in_flight, 1, 1'000'000)},
-      {"max.in.flight", "max.in.flight.requests.per.connection", ALL, nullptr},
-      {"enable.idempotence", nullptr, P, boolean(&ClientConfig::enable_idempotence)},
+      {"max.in.flight", "max.in.flight.requests.per.connection", ALL, "", nullptr},
+      {"enable.idempotence", nullptr, P,
+       "a producer id and sequence numbers, so that a retry never writes a record twice or "
+       "out of order; implies acks=all",
+       boolean(&ClientConfig::enable_idempotence)},
       // Fault injection for tests: every Nth produce response is dropped after the broker
       // acted on it, as if it was lost on the way back, so the producer retries.
       {"test.lose.produce.responses", nullptr, P,
+       "for tests: drop every Nth produce response after the broker wrote the batch, so the "
+       "producer retries (0: off)",
        integer(&ClientConfig::test_lose_produce_responses, 0, INT32_MAX)},
-      {"compression.type", nullptr, P,
+      {"compression.type", nullptr, P, "the codec of the producer's batches",
        [](ClientConfig& c, const std::string& v) -> std::string {
          auto codec = storage::parse_compression(lower(v));
          if (!codec) return fmt::format("expected none, gzip, snappy, lz4 or zstd, got \"{}\"", v);
@@ -173,9 +210,12 @@ const std::vector<entry>& table() {
        },
        [](const ClientConfig& c) { return std::string(storage::compression_name(c.compression)); },
        "none, gzip, snappy, lz4, zstd"},
-      {"compression.codec", "compression.type", P, nullptr},
-      {"compression.level", nullptr, P, integer(&ClientConfig::compression_level, -1, 12)},
+      {"compression.codec", "compression.type", P, "", nullptr},
+      {"compression.level", nullptr, P, "the codec's level (-1: the codec's default)",
+       integer(&ClientConfig::compression_level, -1, 12)},
       {"partitioner", nullptr, P,
+       "how a key picks its partition (murmur2 is the Java client's hash); the _random forms "
+       "spread records without a key",
        [](ClientConfig& c, const std::string& v) -> std::string {
          auto k = parse_partitioner(v);
          if (!k) {
@@ -190,27 +230,35 @@ const std::vector<entry>& table() {
        [](const ClientConfig& c) { return std::string(partitioner_name(c.partitioner)); },
        "random, consistent, consistent_random, murmur2, murmur2_random, fnv1a, fnv1a_random"},
       {"sticky.partitioning.linger.ms", nullptr, P,
+       "how long records without a key stay on one partition before moving on (0: each "
+       "record moves)",
        integer(&ClientConfig::sticky_linger_ms, 0, 900'000)},
       // Consumer.
-      {"group.id", nullptr, C,
+      {"group.id", nullptr, C, "the consumer group; subscribe() and committed offsets need it",
        [](ClientConfig& c, const std::string& v) -> std::string {
          c.group_id = v;
          return "";
        },
        [](const ClientConfig& c) { return c.group_id; }, "any string"},
       {"group.instance.id", nullptr, C,
+       "static membership: a member that comes back with the same id within "
+       "session.timeout.ms keeps its partitions, with no rebalance",
        [](ClientConfig& c, const std::string& v) -> std::string {
          if (v.empty()) return "must not be empty";
          c.group_instance_id = v;
          return "";
        },
        [](const ClientConfig&) { return std::string(); }, "any non-empty string"},
-      {"session.timeout.ms", nullptr, C, integer(&ClientConfig::session_timeout_ms, 1, 3'600'000)},
-      {"heartbeat.interval.ms", nullptr, C,
+      {"session.timeout.ms", nullptr, C,
+       "a member not heard from for this long leaves the group, and its partitions move",
+       integer(&ClientConfig::session_timeout_ms, 1, 3'600'000)},
+      {"heartbeat.interval.ms", nullptr, C, "how often a member heartbeats to its coordinator",
        integer(&ClientConfig::heartbeat_interval_ms, 1, 3'600'000)},
       {"max.poll.interval.ms", nullptr, C,
+       "a member that does not poll or consume for this long leaves the group",
        integer(&ClientConfig::max_poll_interval_ms, 1, 86'400'000)},
       {"partition.assignment.strategy", nullptr, C,
+       "the assignors a member offers its group, preferred first",
        [](ClientConfig& c, const std::string& v) -> std::string {
          auto parsed = parse_assignment_strategy(v);
          if (!parsed) return parsed.err().message;
@@ -219,14 +267,22 @@ const std::vector<entry>& table() {
        },
        [](const ClientConfig& c) { return c.partition_assignment_strategy; },
        "range, roundrobin, cooperative-sticky (a list)"},
-      {"enable.auto.commit", nullptr, C, boolean(&ClientConfig::enable_auto_commit)},
-      {"auto.commit.enable", "enable.auto.commit", C, nullptr},
-      {"auto.commit.interval.ms", nullptr, C,
+      {"enable.auto.commit", nullptr, C,
+       "commit the stored offsets in the background every auto.commit.interval.ms",
+       boolean(&ClientConfig::enable_auto_commit)},
+      {"auto.commit.enable", "enable.auto.commit", C, "", nullptr},
+      {"auto.commit.interval.ms", nullptr, C, "how often offsets are committed automatically",
        integer(&ClientConfig::auto_commit_interval_ms, 0, 86'400'000)},
-      {"enable.auto.offset.store", nullptr, C, boolean(&ClientConfig::enable_auto_offset_store)},
+      {"enable.auto.offset.store", nullptr, C,
+       "store the offset of each record handed to the application, for the next commit "
+       "(false: only store_offsets() stores)",
+       boolean(&ClientConfig::enable_auto_offset_store)},
       {"topic.metadata.refresh.interval.ms", nullptr, ALL,
+       "how often a subscription to a pattern looks for new matching topics (-1: never)",
        integer(&ClientConfig::topic_metadata_refresh_interval_ms, -1, 3'600'000)},
       {"auto.offset.reset", nullptr, C,
+       "where to start with no committed offset, or one out of range: the earliest or the "
+       "latest record, or an error",
        [](ClientConfig& c, const std::string& v) -> std::string {
          std::string l = lower(v);
          if (l == "smallest" || l == "earliest" || l == "beginning") {
@@ -245,19 +301,29 @@ const std::vector<entry>& table() {
        },
        [](const ClientConfig& c) { return c.auto_offset_reset; },
        "smallest, earliest, beginning, largest, latest, end, error"},
-      {"fetch.wait.max.ms", nullptr, C, integer(&ClientConfig::fetch_wait_max_ms, 0, 300'000)},
-      {"fetch.min.bytes", nullptr, C, integer(&ClientConfig::fetch_min_bytes, 1, 100'000'000)},
-      {"fetch.max.bytes", nullptr, C, integer(&ClientConfig::fetch_max_bytes, 0, INT32_MAX)},
-      {"max.partition.fetch.bytes", nullptr, C,
+      {"fetch.wait.max.ms", nullptr, C,
+       "how long a broker holds a fetch that has less than fetch.min.bytes to return",
+       integer(&ClientConfig::fetch_wait_max_ms, 0, 300'000)},
+      {"fetch.min.bytes", nullptr, C, "the bytes a fetch waits for, up to fetch.wait.max.ms",
+       integer(&ClientConfig::fetch_min_bytes, 1, 100'000'000)},
+      {"fetch.max.bytes", nullptr, C, "the most bytes one fetch returns",
+       integer(&ClientConfig::fetch_max_bytes, 0, INT32_MAX)},
+      {"max.partition.fetch.bytes", nullptr, C, "the most bytes one fetch returns of one partition",
        integer(&ClientConfig::max_partition_fetch_bytes, 1, 1'000'000'000)},
-      {"fetch.message.max.bytes", "max.partition.fetch.bytes", C, nullptr},
+      {"fetch.message.max.bytes", "max.partition.fetch.bytes", C, "", nullptr},
       {"queued.min.messages", nullptr, C,
+       "accepted; prefetching is bounded by queued.max.messages.kbytes",
        integer(&ClientConfig::queued_min_messages, 1, 10'000'000)},
       {"queued.max.messages.kbytes", nullptr, C,
+       "kilobytes of fetched records the consumer holds before it stops fetching",
        integer(&ClientConfig::queued_max_messages_kbytes, 1, 2'097'151)},
-      {"enable.partition.eof", nullptr, C, boolean(&ClientConfig::enable_partition_eof)},
-      {"check.crcs", nullptr, C, boolean(&ClientConfig::check_crcs)},
+      {"enable.partition.eof", nullptr, C,
+       "report _PARTITION_EOF each time the consumer reaches the end of a partition",
+       boolean(&ClientConfig::enable_partition_eof)},
+      {"check.crcs", nullptr, C, "verify the CRC-32C of each fetched batch",
+       boolean(&ClientConfig::check_crcs)},
       {"isolation.level", nullptr, C,
+       "accepted; Shoal has no transactions, so both levels read every record",
        [](ClientConfig& c, const std::string& v) -> std::string {
          if (v != "read_committed" && v != "read_uncommitted") {
            return fmt::format("expected read_committed or read_uncommitted, got \"{}\"", v);
@@ -268,7 +334,7 @@ const std::vector<entry>& table() {
        [](const ClientConfig& c) { return c.isolation_level; }, "read_committed, read_uncommitted"},
       // Accepted so that configs written for a networked Kafka work unchanged; they have no
       // meaning over shared memory.
-      {"security.protocol", nullptr, ALL,
+      {"security.protocol", nullptr, ALL, "only plaintext: shared memory has no TLS or SASL",
        [](ClientConfig&, const std::string& v) -> std::string {
          if (lower(v) != "plaintext") {
            return fmt::format("Shoal's shared-memory transport has no {}; use plaintext", v);
@@ -276,23 +342,27 @@ const std::vector<entry>& table() {
          return "";
        },
        [](const ClientConfig&) { return std::string("plaintext"); }, "plaintext"},
-      {"socket.keepalive.enable", nullptr, ALL, ignored()},
-      {"socket.nagle.disable", nullptr, ALL, ignored()},
-      {"socket.send.buffer.bytes", nullptr, ALL, ignored()},
-      {"socket.receive.buffer.bytes", nullptr, ALL, ignored()},
-      {"socket.connection.setup.timeout.ms", nullptr, ALL, ignored()},
-      {"connections.max.idle.ms", nullptr, ALL, ignored()},
-      {"reconnect.backoff.ms", nullptr, ALL, ignored()},
-      {"reconnect.backoff.max.ms", nullptr, ALL, ignored()},
-      {"api.version.request", nullptr, ALL, ignored()},
-      {"broker.version.fallback", nullptr, ALL, ignored()},
-      {"broker.address.family", nullptr, ALL, ignored()},
-      {"client.dns.lookup", nullptr, ALL, ignored()},
-      {"debug", nullptr, ALL, ignored()},
-      {"log_level", nullptr, ALL, ignored()},
-      {"log.connection.close", nullptr, ALL, ignored()},
-      {"statistics.interval.ms", nullptr, ALL, ignored()},
-      {"allow.auto.create.topics", nullptr, C | P, ignored()},
+      {"socket.keepalive.enable", nullptr, ALL, no_socket, ignored()},
+      {"socket.nagle.disable", nullptr, ALL, no_socket, ignored()},
+      {"socket.send.buffer.bytes", nullptr, ALL, no_socket, ignored()},
+      {"socket.receive.buffer.bytes", nullptr, ALL, no_socket, ignored()},
+      {"socket.connection.setup.timeout.ms", nullptr, ALL, no_socket, ignored()},
+      {"connections.max.idle.ms", nullptr, ALL, no_socket, ignored()},
+      {"reconnect.backoff.ms", nullptr, ALL, no_socket, ignored()},
+      {"reconnect.backoff.max.ms", nullptr, ALL, no_socket, ignored()},
+      {"api.version.request", nullptr, ALL,
+       "protocol version negotiation: no effect (brokers and clients are one build)", ignored()},
+      {"broker.version.fallback", nullptr, ALL,
+       "protocol version negotiation: no effect (brokers and clients are one build)", ignored()},
+      {"broker.address.family", nullptr, ALL, no_socket, ignored()},
+      {"client.dns.lookup", nullptr, ALL, no_socket, ignored()},
+      {"debug", nullptr, ALL, no_logging, ignored()},
+      {"log_level", nullptr, ALL, no_logging, ignored()},
+      {"log.connection.close", nullptr, ALL, no_logging, ignored()},
+      {"statistics.interval.ms", nullptr, ALL, "librdkafka's statistics: none are emitted",
+       ignored()},
+      {"allow.auto.create.topics", nullptr, C | P,
+       "no effect: the broker's auto.create.topics.enable decides", ignored()},
   };
   return t;
 }
@@ -311,6 +381,7 @@ std::vector<ClientConfigDefinition> client_config_definitions() {
     d.admin = (e.kinds & A) != 0;
     d.ignored = e.ignored;
     d.valid_values = e.valid;
+    d.doc = e.doc;
     if (e.show) d.default_value = e.show(defaults);
     out.push_back(std::move(d));
   }

@@ -85,6 +85,7 @@ struct ClientConfigDefinition {
   bool producer = false, consumer = false, admin = false;
   std::string default_value;  // as a value of this property would be written
   std::string valid_values;
+  std::string doc;       // one line; empty for an alias
   bool ignored = false;  // accepted for compatibility with networked Kafka, no effect
 };
 std::vector<ClientConfigDefinition> client_config_definitions();

@@ -18,4 +18,10 @@ class storage:  # submodule
     ) -> dict[str, Any]: ...
 
 def config_definitions() -> dict[str, list[dict[str, Any]]]:
-    """Every broker, topic and client configuration property the code defines."""
+    """Every broker, topic and client configuration property the code defines, in the
+    code's order: {"broker": [...], "topic": [...], "client": [...]}.
+
+    broker: name, type, default, doc, topic_synonym, dynamic. topic: name, type, default,
+    valid_values, doc. client: name, alias_of, producer, consumer, admin, default,
+    valid_values, doc, ignored.
+    """

@@ -28,15 +28,21 @@ def test_the_reference_has_the_keys_users_look_for() -> None:
     assert client["request.required.acks"]["alias_of"] == "acks"
     assert client["socket.keepalive.enable"]["ignored"]
     assert client["group.id"]["consumer"] and not client["group.id"]["producer"]
+    canonical = [d for d in defs["client"] if not d["alias_of"]]
+    assert all(d["doc"] for d in canonical), [d["name"] for d in canonical if not d["doc"]]
+    assert "min.insync.replicas" in client["acks"]["doc"]
     broker = {d["name"]: d for d in defs["broker"]}
     assert broker["log.retention.ms"]["dynamic"]
-    assert not broker["broker.id"]["dynamic"] if "broker.id" in broker else True
+    assert broker["log.retention.hours"]["default"] == "168"
+    assert broker["log.retention.ms"]["topic_synonym"] == "retention.ms"
+    assert not broker["broker.id"]["dynamic"]
     topic = {d["name"]: d for d in defs["topic"]}
     assert topic["cleanup.policy"]["default"] == "delete"
     assert topic["retention.ms"]["default"] == "604800000"
     text = config_reference.render()
     for name in ("`acks`", "`log.retention.ms`", "`cleanup.policy`", "`min.insync.replicas`"):
         assert name in text
+    assert "| `acks` | `all` | all, -1, 0, 1 | ✓ |" in text
 
 
 def test_check_fails_on_a_stale_file(tmp_path) -> None:

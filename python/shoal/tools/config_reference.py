@@ -46,11 +46,16 @@ def render() -> str:
         "|---|---|---|---|---|",
     ]
     for d in defs["broker"]:
-        doc = d["doc"]
-        if d["topic_synonym"]:
-            doc += f" (the default of the topic config `{d['topic_synonym']}`)"
+        doc, synonym = d["doc"], d["topic_synonym"]
+        if synonym and doc.startswith(f"default {synonym}"):
+            doc = f"the default of the topic config `{synonym}`{doc[len(synonym) + 8 :]}"
+        elif synonym:
+            doc += f" (the default of the topic config `{synonym}`)"
+        kind = d["type"]
+        if synonym and kind == "(as the topic key)":
+            kind = f"as `{synonym}`"
         out.append(
-            f"| `{d['name']}` | {_code(d['default'])} | {d['type']} | "
+            f"| `{d['name']}` | {_code(d['default'])} | {kind} | "
             f"{'yes' if d['dynamic'] else ''} | {_cell(doc)} |"
         )
     out += [
@@ -78,17 +83,19 @@ def render() -> str:
         "(CONFIGURATION.md); `bootstrap.servers` is `shm://NAME`. A property marked *ignored* is",
         "accepted so that a config written for a networked Kafka works unchanged.",
         "",
-        "| property | default | valid values | producer | consumer | admin | note |",
+        "| property | default | valid values | producer | consumer | admin | description |",
         "|---|---|---|---|---|---|---|",
     ]
     for d in defs["client"]:
-        note = f"alias of `{d['alias_of']}`" if d["alias_of"] else ""
-        if d["ignored"]:
-            note = "ignored"
+        doc = d["doc"]
+        if d["alias_of"]:
+            doc = f"alias of `{d['alias_of']}`"
+        elif d["ignored"]:
+            doc = f"*ignored*: {doc}"
         mark = {True: "✓", False: ""}
         out.append(
             f"| `{d['name']}` | {_code(d['default'])} | {_cell(d['valid_values'])} | "
-            f"{mark[d['producer']]} | {mark[d['consumer']]} | {mark[d['admin']]} | {note} |"
+            f"{mark[d['producer']]} | {mark[d['consumer']]} | {mark[d['admin']]} | {_cell(doc)} |"
         )
     return "\n".join(out) + "\n"
 
