@@ -67,6 +67,9 @@ class _Reader:
             return all(v in self.seen for v in values)
 
     def stop(self) -> None:
+        """Stops the thread and closes the consumer (leaving the group); safe to call twice."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         self._thread.join()
         self._consumer.close()
@@ -93,7 +96,7 @@ def _progress(w: Workload, r: _Reader, until: float, label: str) -> None:
         time.sleep(min(0.25 if tty else 1.0, until - now))
 
 
-def run(brokers: int = 3, seconds: float = 3.0, rate: int = 2000) -> int:
+def run(brokers: int = 3, seconds: float = 5.0, rate: int = 2000) -> int:
     """Runs the demo; returns the exit status (0: nothing acknowledged was lost)."""
     _core.set_log_level("error")  # the demo's own lines, not the brokers' warnings
     t0 = time.monotonic()
@@ -109,64 +112,69 @@ def run(brokers: int = 3, seconds: float = 3.0, rate: int = 2000) -> int:
             f"Creating topic '{TOPIC}': {PARTITIONS} partitions, replication factor "
             f"{min(3, brokers)}, min.insync.replicas {min(2, brokers)}"
         )
-        with Workload(
-            cluster,
-            TOPIC,
-            partitions=PARTITIONS,
-            replication_factor=min(3, brokers),
-            min_insync_replicas=min(2, brokers),
-            rate=rate,
-        ) as w:
-            for p in range(PARTITIONS):
+        reader: _Reader | None = None  # stopped before the cluster, whatever happens
+        try:
+            with Workload(
+                cluster,
+                TOPIC,
+                partitions=PARTITIONS,
+                replication_factor=min(3, brokers),
+                min_insync_replicas=min(2, brokers),
+                rate=rate,
+            ) as w:
+                for p in range(PARTITIONS):
+                    print(
+                        f"    partition {p}: leader {cluster.leader(TOPIC, p)}, "
+                        f"in-sync replicas {cluster.isr(TOPIC, p)}",
+                        flush=True,
+                    )
+                _step(f"Producing ({rate:,}/s, acks=all, idempotent) and consuming (group 'demo')")
+                reader = _Reader(cluster.bootstrap_servers)
+                w.wait_for_acks(200)
+                _progress(w, reader, time.monotonic() + seconds, "before the kill")
+
+                before = cluster.leader(TOPIC, 0)
+                _step(f"SIGKILL broker {before}, the leader of {TOPIC}/0")
+                killed_at = time.monotonic()
+                cluster.kill(before)
+                after = -1
+                deadline = killed_at + 30
+                while time.monotonic() < deadline:
+                    after = cluster.leader(TOPIC, 0)
+                    if after not in (-1, before):
+                        break
+                    time.sleep(0.001)
+                elected_ms = (time.monotonic() - killed_at) * 1000
+                if after in (-1, before):
+                    print("    no new leader within 30 s", flush=True)
+                    return 1
                 print(
-                    f"    partition {p}: leader {cluster.leader(TOPIC, p)}, "
-                    f"in-sync replicas {cluster.isr(TOPIC, p)}",
+                    f"    new leader of {TOPIC}/0: broker {after}, in-sync replicas "
+                    f"{cluster.isr(TOPIC, 0)} ({elected_ms:.0f} ms after the kill)",
                     flush=True,
                 )
-            _step(f"Producing ({rate:,}/s, acks=all, idempotent) and consuming (group 'demo')")
-            reader = _Reader(cluster.bootstrap_servers)
-            w.wait_for_acks(200)
-            _progress(w, reader, time.monotonic() + seconds, "before the kill")
+                w.wait_for_acks(1, partition=0, timeout=30)
+                first = min(at for p, _, at in w.acks_since(killed_at) if p == 0)
+                first_write_ms = (first - killed_at) * 1000
+                _progress(w, reader, time.monotonic() + seconds, "after the kill")
 
-            before = cluster.leader(TOPIC, 0)
-            _step(f"SIGKILL broker {before}, the leader of {TOPIC}/0")
-            killed_at = time.monotonic()
-            cluster.kill(before)
-            after = -1
-            deadline = killed_at + 30
-            while time.monotonic() < deadline:
-                after = cluster.leader(TOPIC, 0)
-                if after not in (-1, before):
+            _step("Stopping the producer; waiting for the consumer to read everything acknowledged")
+            report = w.verify()  # reads the whole log back too
+            with w._lock:
+                acked_values = {a.seq for a in w._acks}
+            deadline = time.monotonic() + 60
+            while not reader.has(acked_values) and time.monotonic() < deadline:
+                if reader.error is not None:
                     break
-                time.sleep(0.001)
-            elected_ms = (time.monotonic() - killed_at) * 1000
-            if after in (-1, before):
-                print("    no new leader within 30 s", flush=True)
-                return 1
-            print(
-                f"    new leader of {TOPIC}/0: broker {after}, in-sync replicas "
-                f"{cluster.isr(TOPIC, 0)} ({elected_ms:.0f} ms after the kill)",
-                flush=True,
-            )
-            w.wait_for_acks(1, partition=0, timeout=30)
-            first = min(at for p, _, at in w.acks_since(killed_at) if p == 0)
-            first_write_ms = (first - killed_at) * 1000
-            _progress(w, reader, time.monotonic() + seconds, "after the kill")
-
-        _step("Stopping the producer; waiting for the consumer to read everything acknowledged")
-        report = w.verify()  # reads the whole log back too
-        with w._lock:
-            acked_values = {a.seq for a in w._acks}
-        deadline = time.monotonic() + 60
-        while not reader.has(acked_values) and time.monotonic() < deadline:
-            if reader.error is not None:
-                break
-            time.sleep(0.05)
-        reader.stop()
-        with reader.lock:
-            seen = dict(reader.seen)
-        lost = sum(1 for v in acked_values if v not in seen)
-        redelivered = sum(n - 1 for n in seen.values() if n > 1)
+                time.sleep(0.05)
+            reader.stop()
+            with reader.lock:
+                seen = dict(reader.seen)
+            lost = sum(1 for v in acked_values if v not in seen)
+            redelivered = sum(n - 1 for n in seen.values() if n > 1)
+        finally:
+            if reader is not None:
+                reader.stop()
 
     ok = lost == 0 and report.ok
     print()
@@ -188,18 +196,26 @@ def run(brokers: int = 3, seconds: float = 3.0, rate: int = 2000) -> int:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--brokers", type=int, default=3, help="brokers in the cluster (default 3)")
-    p.add_argument("--seconds", type=float, default=3.0, help="streaming before and after the kill")
-    p.add_argument("--rate", type=int, default=2000, help="records per second")
+    p.add_argument(
+        "--seconds", type=float, default=5.0, help="streaming before and after the kill (default 5)"
+    )
+    p.add_argument("--rate", type=int, default=2000, help="records per second (default 2000)")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m shoal.demo", description=__doc__)
     add_arguments(p)
     args = p.parse_args(argv)
-    return command(args)
+    try:
+        return command(args)
+    except Exception as e:  # one line, as the shoal command prints its errors
+        print(f"shoal demo: {e}", file=sys.stderr)
+        return 1
 
 
 def command(args: Any) -> int:
+    """Runs the demo for `shoal demo` and `python -m shoal.demo`; Ctrl+C stops the cluster
+    and exits 130."""
     if args.brokers < 2:
         raise SystemExit("shoal: --brokers must be at least 2 for a failover")
     try:
