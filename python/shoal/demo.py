@@ -160,8 +160,7 @@ def run(brokers: int = 3, seconds: float = 5.0, rate: int = 2000) -> int:
 
             _step("Stopping the producer; waiting for the consumer to read everything acknowledged")
             report = w.verify()  # reads the whole log back too
-            with w._lock:
-                acked_values = {a.seq for a in w._acks}
+            acked_values = w.acked_values()
             deadline = time.monotonic() + 60
             while not reader.has(acked_values) and time.monotonic() < deadline:
                 if reader.error is not None:

@@ -256,6 +256,11 @@ class Workload:
         with self._lock:
             return list(self._failures)
 
+    def acked_values(self) -> set[int]:
+        """The values acknowledged so far (each record's value is its sequence number)."""
+        with self._lock:
+            return {a.seq for a in self._acks}
+
     def acks_since(self, t: float) -> list[tuple[int, int, float]]:
         """(partition, offset, when) of the acknowledgements after monotonic time t."""
         with self._lock:
