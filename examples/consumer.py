@@ -84,7 +84,9 @@ def main() -> int:
             except ConsumeError as e:
                 # DeserializingConsumer raises where Consumer returns an error message, e.g.
                 # for a value that is not Avro: that record is skipped.
-                print(f"Error: {e}", file=sys.stderr, flush=True)
+                m = e.kafka_message
+                where = f"{m.topic()} [{m.partition()}] offset {m.offset()}" if m else "?"
+                print(f"Error at {where}: {e}", file=sys.stderr, flush=True)
                 continue
             if msg is None:
                 if args.timeout is not None and time.monotonic() - last > args.timeout:
