@@ -4,7 +4,8 @@ the examples run from yet another namespace. Liveness across namespaces is decid
 heartbeats only (cpp/ipc/process.h), so a SIGKILLed broker is fenced after
 broker.session.timeout.ms rather than at once.
 
-Needs `unshare --pid --fork --mount-proc` (root, or unprivileged user namespaces)."""
+Needs `unshare --pid --fork --mount-proc`, so root (CAP_SYS_ADMIN); skipped with the reason where
+that fails."""
 
 from __future__ import annotations
 
