@@ -3,12 +3,20 @@ fixture that started it, by pid, even when the test fails."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 import shoal
+
+# A background job of a non-interactive shell starts with SIGINT ignored, and an ignored signal
+# stays ignored across exec: the Python scripts the tests start would then never see Ctrl+C.
+# A handler (unlike SIG_IGN) is reset to the default by exec, so each child installs Python's
+# KeyboardInterrupt handler as it would in a terminal.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def wait_for(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:

@@ -20,16 +20,21 @@ TIMEOUT_S = 120
 pytestmark = pytest.mark.timeout(TIMEOUT_S + 60)
 
 
-def _brokers() -> set[int]:
-    """Pids of the shoal-broker processes running now."""
+def _brokers(under: Path) -> set[int]:
+    """Pids of the shoal-broker processes whose cluster directory is under `under`: the
+    notebook's own (its kernel's TMPDIR), never a broker some other run on this host started."""
     out = set()
+    want = str(under.resolve()).encode() + b"/"
     for d in Path("/proc").iterdir():
         if d.name.isdigit():
             try:
-                cmd = (d / "cmdline").read_bytes().split(b"\0")[0]
+                args = (d / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if cmd.endswith(b"shoal-broker"):
+            if not args[0].endswith(b"shoal-broker"):
+                continue
+            dirs = [args[i + 1] for i, a in enumerate(args[:-1]) if a == b"--dir"]
+            if any(x.startswith(want) for x in dirs):
                 out.add(int(d.name))
     return out
 
@@ -52,10 +57,18 @@ def test_there_is_a_notebook_per_part_of_the_model() -> None:
         )
 
 
+def test_a_leaked_broker_would_be_found(tmp_path: Path) -> None:
+    import shoal
+
+    with shoal.Cluster(brokers=1, dir=tmp_path / "c") as c:
+        assert _brokers(tmp_path) == {c.pid(1)}
+        assert _brokers(tmp_path / "elsewhere") == set()
+    assert _brokers(tmp_path) == set()
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[nb.stem for nb in NOTEBOOKS])
 def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
-    before = _brokers()
     client = NotebookClient(
         nb,
         timeout=TIMEOUT_S,
@@ -69,7 +82,7 @@ def test_notebook_runs(path: Path, tmp_path: Path) -> None:
     try:
         client.execute(env=env)
     finally:
-        leaked = _brokers() - before
+        leaked = _brokers(tmp_path)
         for pid in leaked:
             os.kill(pid, signal.SIGKILL)
     took = time.monotonic() - started
