@@ -166,10 +166,34 @@ void GroupCoordinator::join(const std::string& group, const JoinRequest& req, in
       r.member_id = req.member_id;
       out.push_back([cb, r] { cb(r); });
     } else {
-      entry_locked(group).group->join(req, now, out, std::move(cb));
+      Entry& en = entry_locked(group);
+      en.group->join(req, now, out, std::move(cb));
+      store_if_empty_locked(group, en, out);
     }
   }
   run(out);
+}
+
+void GroupCoordinator::store_if_empty_locked(const std::string& group, Entry& e, Outbox& stores) {
+  if (!e.group->take_empty_generation()) return;
+  GroupValue v;
+  v.protocol_type = e.group->protocol_type();
+  v.generation = e.group->generation();
+  v.current_state_timestamp = wall_clock_ms();
+  std::vector<GroupStore::record> recs;
+  recs.emplace_back(encode_key(GroupKey{group}), encode_value(v));
+  int32_t partition = partition_for(group);
+  int32_t generation = v.generation;
+  // Nothing waits on this write. If it fails, a later coordinator loads the previous
+  // generation and its members rejoin or expire, as before the group emptied.
+  stores.push_back([this, recs = std::move(recs), partition, group, generation]() mutable {
+    store_->append(partition, std::move(recs), [group, generation](errc err) {
+      if (err != errc::none) {
+        log().warn("coordinator: empty group {} generation {} could not be stored: {}", group,
+                   generation, errc_name(err));
+      }
+    });
+  });
 }
 
 void GroupCoordinator::store_generation_locked(const std::string& group, Entry& e, Outbox& stores) {
@@ -286,6 +310,7 @@ result<std::vector<errc>> GroupCoordinator::leave(
       r.assign(members.size(), errc::unknown_member_id);
     } else {
       r = it->second.group->leave(members, now, out);
+      store_if_empty_locked(group, it->second, out);
     }
   }
   run(out);
@@ -455,8 +480,9 @@ void GroupCoordinator::tick(int64_t now) {
   Outbox out;
   {
     std::lock_guard lock(mu_);
-    for (auto& [_, e] : groups_) {
+    for (auto& [name, e] : groups_) {
       if (e.group->next_deadline() <= now) e.group->tick(now, out);
+      store_if_empty_locked(name, e, out);
     }
   }
   run(out);

@@ -149,6 +149,9 @@ class GroupCoordinator {
   // Prepares the store of the generation the leader's SyncGroup just completed; the work goes
   // to `stores`, run once the lock is released.
   void store_generation_locked(const std::string& group, Entry& e, Outbox& stores);
+  // Stores the group's generation if a rebalance just left it empty (Group::
+  // take_empty_generation); the work goes to `stores`, run once the lock is released.
+  void store_if_empty_locked(const std::string& group, Entry& e, Outbox& stores);
   static void run(Outbox& out);
 
   CoordinatorOptions opts_;

@@ -287,6 +287,7 @@ void Group::maybe_complete_join(int64_t now, Outbox& out, bool force) {
     state_changes_.fetch_add(1, std::memory_order_release);
     protocol_.reset();
     leader_.clear();
+    empty_unstored_ = true;
     log().info("group {}: generation {} is empty", id_, generation_);
     return;
   }

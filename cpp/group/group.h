@@ -23,6 +23,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/errc.h"
@@ -143,6 +144,11 @@ class Group {
                std::string leader, std::vector<Member> members, int64_t now);
   // Fails every waiting request (the coordinator moved) and marks the group dead.
   void unload(errc error, Outbox& out);
+  // True once after a rebalance left the group with no members: the caller stores the empty
+  // generation, as Kafka does, so that a coordinator loading the group later does not bring
+  // back the members of the last stored generation (and make a new member wait out their
+  // sessions).
+  bool take_empty_generation() { return std::exchange(empty_unstored_, false); }
 
  private:
   void prepare_rebalance(const char* why, int64_t now, Outbox& out);
@@ -167,6 +173,7 @@ class Group {
   int64_t rebalance_deadline_ms_ = 0;
   int64_t join_not_before_ms_ = 0;  // group.initial.rebalance.delay.ms
   bool sync_persisting_ = false;
+  bool empty_unstored_ = false;
   uint64_t member_counter_ = 0;
 };
 

@@ -623,6 +623,52 @@ def test_the_group_carries_on_when_its_coordinators_broker_is_killed(
     check_processing_within_ownership(ms)
 
 
+def test_a_group_whose_members_left_is_empty_under_its_next_coordinator(
+    clusters: Callable[..., shoal.Cluster],
+) -> None:
+    """Kafka stores the empty generation when the last member leaves. Without it the next
+    coordinator loads the last stored generation, its departed members come back, and a
+    newcomer waits for them until their sessions (here 30 s) run out."""
+    group = "nightly-report"
+    c = clusters(brokers=3, broker_session_timeout_ms=2000)
+    conf = {"bootstrap.servers": c.bootstrap_servers}
+    create_topic(conf, "report", partitions=2, rf=3)
+    p = java_hash_partition(group, 10)
+    gconf = {
+        **conf,
+        "group.id": group,
+        "session.timeout.ms": 30_000,
+        "auto.offset.reset": "earliest",
+    }
+    with shoal.Consumer(gconf) as first:
+        first.subscribe(["report"])
+        wait_for(lambda: first.poll(0.1) is None and first.assignment(), 30, "an assignment")
+    # close() left the group: it is Empty now, and stored so.
+    coordinator = wait_for(
+        lambda: max(c.leader("__consumer_offsets", p), 0), 30, "a leader of the group's partition"
+    )
+    loaded = f"loaded __consumer_offsets-{p}:"
+    others = {b: c.log(b).count(loaded) for b in c.broker_ids if b != coordinator}
+    c.kill(coordinator)
+
+    def successor() -> int:
+        lead = c.leader("__consumer_offsets", p)
+        return lead if lead not in (-1, coordinator) else 0
+
+    new = wait_for(successor, 60, "a new leader of the group's partition")
+    wait_for(lambda: c.log(new).count(loaded) > others[new], 30, f"broker {new} to load the group")
+    d = shoal.AdminClient(conf).describe_consumer_groups([group])[group].result(10)
+    assert d.state == shoal.ConsumerGroupState.EMPTY, d
+    assert d.members == []
+    with shoal.Consumer(gconf) as second:
+        second.subscribe(["report"])
+        t0 = time.monotonic()
+        # Far less than the departed member's 30 s session.
+        wait_for(lambda: second.poll(0.1) is None and second.assignment(), 15, "an assignment")
+        print(f"\nthe newcomer got its assignment {time.monotonic() - t0:.2f} s after joining")
+        assert len(second.assignment()) == 2
+
+
 # --- 4. the two commit orders ---
 
 

@@ -360,6 +360,54 @@ TEST_F(CoordinatorTest, ANewCoordinatorLoadsGroupsAndOffsetsFromTheLog) {
   EXPECT_EQ(coord_->heartbeat(group_, id, gen, std::nullopt, now_), errc::not_coordinator);
 }
 
+// Kafka stores the empty generation when the last member goes: a coordinator that loads the
+// group later must not bring back members that left (a newcomer would wait out their sessions).
+TEST_F(CoordinatorTest, AGroupThatEmptiedIsLoadedEmpty) {
+  CoordinatorOptions o;
+  o.offsets_partitions = kPartitions;
+  o.timeouts.min_session_timeout_ms = 100;
+  int32_t p = coord_->partition_for(group_);
+  auto load_next = [&] {
+    auto next = std::make_unique<GroupCoordinator>(o, &store_);
+    next->begin_loading(p);
+    next->finish_loading(p, store_.records(p), now_);
+    return next;
+  };
+  auto newcomer_joins_at_once = [&](GroupCoordinator& c, int32_t want_generation) {
+    std::optional<JoinResult> first, second;
+    c.join(group_, join_req(""), now_, [&](JoinResult r) { first = std::move(r); });
+    ASSERT_TRUE(first.has_value());
+    c.join(group_, join_req(first->member_id), now_, [&](JoinResult r) { second = r; });
+    c.tick(now_);
+    ASSERT_TRUE(second.has_value()) << "the newcomer waits for members that had left";
+    EXPECT_EQ(second->error, errc::none);
+    EXPECT_EQ(second->generation, want_generation);
+    EXPECT_EQ(second->members.size(), 1u);
+  };
+
+  // The last member leaves: generation 2 is empty and stored.
+  auto [a, gen] = stable_single_member();
+  commit(a, gen, 42);
+  coord_->leave(group_, {{a, std::nullopt}}, now_);
+  ASSERT_EQ(coord_->describe(group_).state, "Empty");
+  auto next = load_next();
+  auto d = next->describe(group_);
+  EXPECT_EQ(d.state, "Empty");
+  EXPECT_TRUE(d.members.empty());
+  EXPECT_EQ(d.protocol_type, "consumer");
+  EXPECT_EQ(committed(group_), 42);
+  newcomer_joins_at_once(*next, 3);
+
+  // The last member's session expires: the same.
+  coord_ = load_next();
+  auto [b, gen_b] = stable_single_member();
+  (void)b;
+  now_ += 2000;  // past the 1 s session
+  coord_->tick(now_);
+  ASSERT_EQ(coord_->describe(group_).state, "Empty");
+  newcomer_joins_at_once(*load_next(), gen_b + 2);
+}
+
 TEST_F(CoordinatorTest, AStaticMemberComesBackWithoutARebalance) {
   auto first = join("", std::string("instance-1"));
   ASSERT_TRUE(first->has_value());
