@@ -32,6 +32,9 @@ PYBIND11_MODULE(_core, m) {
           d["pid"] = b.pid;
           d["state"] = static_cast<int>(b.state);
           d["alive"] = b.alive;
+          d["process"] = b.process == shoal::ipc::liveness::alive  ? "alive"
+                         : b.process == shoal::ipc::liveness::dead ? "dead"
+                                                                   : "other pid namespace";
           d["heartbeat_age_ms"] = b.heartbeat_age_ms;
           d["storage_failed"] = b.storage_failed;
           out.append(d);
@@ -40,8 +43,8 @@ PYBIND11_MODULE(_core, m) {
       },
       pybind11::arg("cluster"), pybind11::arg("stale_ms") = 10'000,
       "The brokers registered in a cluster's shared memory: id, pid, state (1 starting, 2 "
-      "running, 3 stopping), alive, heartbeat_age_ms, storage_failed. Empty if no such cluster "
-      "runs.");
+      "running, 3 stopping), alive, process ('alive', 'dead', or 'other pid namespace': only the "
+      "heartbeat tells), heartbeat_age_ms, storage_failed. Empty if no such cluster runs.");
   m.def(
       "cluster_remove_if_abandoned",
       [](const std::string& cluster) {

@@ -267,6 +267,7 @@ std::vector<BrokerInfo> ClusterRegion::brokers(int64_t stale_ms) const {
     b.pid = s.pid;
     b.state = st;
     b.alive = slot_alive(s, stale_ms, &b.heartbeat_age_ms);
+    b.process = check_process(ProcessIdentity{s.pid, s.start_time, s.pid_ns});
     b.inbox_incarnation = s.inbox_incarnation.load(std::memory_order_acquire);
     b.storage_failed = s.storage_failed.load(std::memory_order_acquire) != 0;
     out.push_back(b);

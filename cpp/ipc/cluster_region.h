@@ -25,6 +25,9 @@ struct BrokerInfo {
   int32_t pid = 0;
   broker_state state = broker_state::empty;
   bool alive = false;  // running, with a live process and a fresh heartbeat
+  // What this process can tell of the broker's process: `unknown` when the broker runs in
+  // another pid namespace (another container), where only its heartbeat tells.
+  liveness process = liveness::unknown;
   bool storage_failed = false;
   int64_t heartbeat_age_ms = 0;
   uint64_t inbox_incarnation = 0;

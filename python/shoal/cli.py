@@ -291,7 +291,10 @@ def _cluster_status(args: argparse.Namespace) -> int:
     print(f"{'BROKER':>6}  {'PID':>8}  {'STATE':<16}  CONTROLLER")
     for b in st["brokers"]:
         mark = "yes" if b["controller"] else ""
-        print(f"{b['id']:>6}  {b['pid']:>8}  {b['state']:<16}  {mark}")
+        pid = str(b["pid"]) + ("*" if b["pid_namespace"] == "other" else "")
+        print(f"{b['id']:>6}  {pid:>8}  {b['state']:<16}  {mark}")
+    if any(b["pid_namespace"] == "other" for b in st["brokers"]):
+        print("* a pid in another pid namespace (another container); its heartbeat tells its state")
 
     def show(title: str, rows: list[tuple[str, int, int, list[int], list[int]]]) -> None:
         print(f"{title}: {len(rows) or 'none'}")

@@ -392,8 +392,10 @@ def stop_cluster(
 
 def cluster_status(name: str) -> dict[str, Any] | None:
     """The brokers and partitions of cluster `name` as its shared memory shows them; None if
-    no such cluster runs. brokers: id, pid, state (starting, running, stopping, paused or
-    hung, dead, storage failed), controller flag. under_replicated and leaderless list
+    no such cluster runs. brokers: id, pid, pid_namespace ("this", or "other": a broker in
+    another container, its pid that container's), state (starting, running, stopping, paused
+    or hung, dead, not responding (another pid namespace, heartbeat stale), storage failed),
+    controller flag. under_replicated and leaderless list
     (topic, partition, leader, replicas, isr)."""
     brokers = _core.cluster_brokers(name)
     state = _core.cluster_state(name)
@@ -402,9 +404,14 @@ def cluster_status(name: str) -> dict[str, Any] | None:
     state = state or {"controller": -1, "controller_epoch": 0, "live": [], "topics": {}}
     rows = []
     for b in sorted(brokers, key=lambda b: b["id"]):
-        proc = _process_state(b["pid"])
-        if proc in (None, "Z"):
+        # A broker in another pid namespace (another container) has a pid that means nothing
+        # in this /proc: only its heartbeat tells whether it runs.
+        local = b["process"] != "other pid namespace"
+        proc = _process_state(b["pid"]) if local else None
+        if b["process"] == "dead" or (local and proc in (None, "Z")):
             what = "dead"
+        elif not local and not b["alive"]:
+            what = "not responding"
         elif proc == "T" or not b["alive"]:
             what = "paused or hung"
         elif b["storage_failed"]:
@@ -415,6 +422,7 @@ def cluster_status(name: str) -> dict[str, Any] | None:
             {
                 "id": b["id"],
                 "pid": b["pid"],
+                "pid_namespace": "this" if local else "other",
                 "state": what,
                 "controller": b["id"] == state["controller"],
             }
