@@ -263,7 +263,7 @@ TEST_F(CoordinatorTest, LeavingStartsARebalance) {
   ASSERT_TRUE(again->has_value());
   EXPECT_EQ((*again)->generation, 3);
   // The last member leaving empties the group.
-  coord_->leave(group_, {{a, std::nullopt}}, now_);
+  ASSERT_TRUE(coord_->leave(group_, {{a, std::nullopt}}, now_));
   EXPECT_EQ(coord_->describe(group_).state, "Empty");
 }
 
@@ -388,7 +388,7 @@ TEST_F(CoordinatorTest, AGroupThatEmptiedIsLoadedEmpty) {
   // The last member leaves: generation 2 is empty and stored.
   auto [a, gen] = stable_single_member();
   commit(a, gen, 42);
-  coord_->leave(group_, {{a, std::nullopt}}, now_);
+  ASSERT_TRUE(coord_->leave(group_, {{a, std::nullopt}}, now_));
   ASSERT_EQ(coord_->describe(group_).state, "Empty");
   auto next = load_next();
   auto d = next->describe(group_);
@@ -439,7 +439,7 @@ TEST_F(CoordinatorTest, OnlyEmptyGroupsAreDeletedWithTheirOffsets) {
   errc got = errc::unknown_server_error;
   coord_->delete_group(group_, [&](errc e) { got = e; });
   EXPECT_EQ(got, errc::non_empty_group);
-  coord_->leave(group_, {{id, std::nullopt}}, now_);
+  ASSERT_TRUE(coord_->leave(group_, {{id, std::nullopt}}, now_));
   coord_->delete_group(group_, [&](errc e) { got = e; });
   EXPECT_EQ(got, errc::none);
   EXPECT_EQ(committed(group_), -1);

@@ -2,6 +2,7 @@
 // process or in forked processes that get SIGKILLed and SIGSTOPped.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <future>
+#include <random>
 #include <thread>
 
 #include "ipc/connection.h"
@@ -22,9 +24,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The pid alone is not unique enough: pids wrap (pid_max is often 32768), and a region left in
+// /dev/shm by a killed server of an earlier run with the same pid would pass for this run's.
 std::string unique_cluster() {
+  static const uint32_t nonce = std::random_device{}();
   static std::atomic<int> n{0};
-  return "t" + std::to_string(::getpid()) + "x" + std::to_string(n.fetch_add(1));
+  return "t" + std::to_string(::getpid()) + "r" + std::to_string(nonce) + "x" +
+         std::to_string(n.fetch_add(1));
 }
 
 bytes_view view(const std::string& s) {
@@ -71,6 +77,8 @@ bool eventually(F cond, std::chrono::milliseconds limit = 5000ms) {
 pid_t fork_silent_server(const std::string& cluster, int32_t id) {
   pid_t pid = ::fork();
   if (pid == 0) {
+    // Dies with the test: a failed assertion must not leave it holding ctest's output pipe.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     auto s = Server::create(ServerOptions{cluster, id});
     if (!s) ::_exit(2);
     (*s)->run([](const std::shared_ptr<ServerSession>&, uint64_t, bytes_view) {}, [] {});
@@ -214,6 +222,7 @@ TEST(Transport, ClientKilledMidRequestIsReclaimedAndOthersCarryOn) {
     ASSERT_EQ(::pipe(fds), 0);
     pid_t pid = ::fork();
     if (pid == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       auto conn = Connection::open(cluster, 1);
       if (!conn) ::_exit(2);
       char c = 1;
