@@ -99,14 +99,20 @@ result<std::unique_ptr<ClusterRegion>> ClusterRegion::join(const std::string& cl
       }
     }
     std::string dir = valid ? fixed_string(h->cluster_dir, sizeof(h->cluster_dir)) : "";
-    if (valid && (dir == cluster_dir || !any_alive)) {
-      if (dir != cluster_dir) copy_fixed(h->cluster_dir, sizeof(h->cluster_dir), cluster_dir);
+    if (valid && dir == cluster_dir) {
+      // The same cluster restarting: attached clients keep their mapping.
       r->region_ = std::move(existing).value();
     } else if (valid && any_alive) {
       return make_error(errc::conflict,
                         "cluster '{}' is already running with directory {}; use that directory or "
                         "another cluster name",
                         cluster, dir);
+    } else if (valid) {
+      // A stopped cluster of the same name kept its data elsewhere: it is another cluster.
+      // Reusing its region would show its topics, leaders and broker slots until our
+      // controller publishes (names repeat: test clusters are named after pids, which wrap).
+      log().info("replacing the region of stopped cluster '{}' (directory {})", cluster, dir);
+      SharedRegion::remove(name);
     } else {
       log().warn("replacing invalid cluster region {}", name);
       SharedRegion::remove(name);

@@ -37,7 +37,8 @@ class ClusterRegion {
  public:
   // Broker side: attaches to (or creates) the cluster's region and claims the slot of
   // `broker_id`. `cluster_dir` holds the lock file and is recorded in the region: a broker
-  // started with another directory for the same cluster name is refused while the cluster runs.
+  // started with another directory for the same cluster name is refused while the cluster runs;
+  // once none of its brokers runs, that other directory's region is replaced by a new one.
   static result<std::unique_ptr<ClusterRegion>> join(const std::string& cluster,
                                                      const std::string& cluster_dir,
                                                      int32_t broker_id, unsigned mode = 0600);
