@@ -1,32 +1,20 @@
-// The binary encoding of Shoal's protocol messages, defined in docs/protocol.md: big-endian
-// fixed-width integers, length-prefixed strings and bytes, count-prefixed arrays. It is not
-// Kafka's wire format but one fixed, versionless layout (version 0).
-//
-// A message struct lists its fields once, in order, in a member template:
-//
-//   struct Foo {
-//     int32_t a = 0;
-//     std::vector<std::string> b;
-//     template <typename V> void visit(V& v) { v(a); v(b); }
-//   };
-//
-// and encode(foo) / decode<Foo>(data) do the rest; no per-message code. Field types with an
-// encoding: bool, int8_t, int16_t, int32_t, int64_t, double, enums (as their underlying integer,
-// e.g. errc as int16), named_type strong types (offset, partition_id, ... as their underlying
-// integer), std::string, std::optional<std::string>, bytes, std::optional<bytes>,
-// std::vector<T>, std::optional<std::vector<T>>, string_map, and nested visitable structs.
+// The primitives of Kafka's wire encoding (docs/protocol.md, "Primitives"), used by the
+// generated message codecs (build/.../protocol/gen/, from the schemas in cpp/protocol/schemas/):
+// big-endian integers, unsigned and zig-zag varints, strings and bytes with int16/int32
+// lengths or, in flexible versions, compact (unsigned varint length + 1) ones, arrays with an
+// int32 or compact count, UUIDs, and tagged-field sections.
 //
 // Decoding never trusts its input: every length and count is checked against the bytes left
 // before anything is read or allocated, so garbage fails with INVALID_REQUEST and a message
-// naming the byte, and never reads out of bounds or allocates more than a small multiple of
-// the input's size.
+// naming the field and the byte, never reads out of bounds, and never allocates more than a
+// small multiple of the input's size (docs/protocol.md, "Decoding rules").
 //
 // Thread safety: a Writer or Reader is used by one thread at a time; encode() and decode() are
 // reentrant.
 #pragma once
 
-#include <concepts>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -45,150 +33,67 @@ namespace shoal::protocol {
 
 using storage::bytes;
 using storage::bytes_view;
-// Encoded as an array of (key string, value string) pairs, in key order.
+// Shoal's own formats keep string maps (configs) as arrays of key and value strings.
 using string_map = std::map<std::string, std::string>;
 
-// A string's length prefix is an int16, so this is also the largest length it can state.
+// A non-flexible string's length prefix is an int16, so this is the longest it can state.
 inline constexpr int32_t max_string_length = 32767;
-// The length (string, bytes) or count (array) that stands for null.
-inline constexpr int32_t null_length = -1;
+
+// Kafka's Uuid: 128 bits, most significant first on the wire. All zeros means none.
+struct uuid {
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  bool is_zero() const { return hi == 0 && lo == 0; }
+  // Kafka's text form: the 16 bytes in URL-safe base64 without padding (22 characters).
+  std::string to_string() const;
+  // Parses the text form. nullopt when it is not 22 characters of URL-safe base64.
+  static std::optional<uuid> parse(std::string_view text);
+  friend auto operator<=>(const uuid&, const uuid&) = default;
+};
 
 namespace detail {
-
-template <typename T>
-inline constexpr bool always_false = false;
-
 template <typename T>
 struct is_named_type : std::false_type {};
 template <typename T, typename Tag>
 struct is_named_type<named_type<T, Tag>> : std::true_type {};
-
-template <typename T>
-struct is_vector : std::false_type {};
-template <typename T>
-struct is_vector<std::vector<T>> : std::true_type {};
-
-template <typename T>
-struct is_optional_vector : std::false_type {};
-template <typename T>
-struct is_optional_vector<std::optional<std::vector<T>>> : std::true_type {};
-
-// Stands in for any visitor when checking that a type is visitable.
-struct probe_visitor {
-  template <typename U>
-  void operator()(U&) {}
-};
-
 }  // namespace detail
 
-// A struct with a `template <typename V> void visit(V& v)` that hands each field to v in order.
-template <typename T>
-concept Visitable = std::is_class_v<T> && requires(T& t, detail::probe_visitor& v) {
-  t.visit(v);
-};
-
-namespace detail {
-
-// visit() is declared non-const so that each struct lists its fields once; the encoding
-// visitors (Writer, SizeCounter) reach it through this cast. That is sound: they take every
-// field by const reference and never write to it.
-template <Visitable T, typename V>
-void visit_fields(const T& msg, V& v) {
-  const_cast<T&>(msg).visit(v);
+// The wire value of a field whose C++ type is a strong id type or an enum over W.
+template <typename W, typename T>
+constexpr W to_wire(const T& v) {
+  if constexpr (detail::is_named_type<T>::value) {
+    return static_cast<W>(v.value());
+  } else if constexpr (std::is_enum_v<T>) {
+    return static_cast<W>(v);
+  } else {
+    return static_cast<W>(v);
+  }
+}
+template <typename T, typename W>
+constexpr T from_wire(W w) {
+  if constexpr (detail::is_named_type<T>::value) {
+    return T(static_cast<typename T::value_type>(w));
+  } else {
+    return static_cast<T>(w);
+  }
 }
 
-// Computes encoded sizes. `minimal` gives the smallest size any value of the type can have
-// (empty strings and arrays, nulls), which bounds array counts on decode.
-class SizeCounter {
- public:
-  explicit SizeCounter(bool minimal) : minimal_(minimal) {}
-  size_t size() const { return size_; }
-
-  template <typename T>
-  void operator()(const T& v) {
-    add(v);
+// Sizes of the variable-length parts, for the generated size() functions.
+constexpr size_t uvarint_size(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
   }
-
-  template <typename T>
-  void add(const T& v) {
-    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, int8_t> ||
-                  std::is_same_v<T, int16_t> || std::is_same_v<T, int32_t> ||
-                  std::is_same_v<T, int64_t> || std::is_same_v<T, double>) {
-      size_ += sizeof(T);
-    } else if constexpr (std::is_enum_v<T>) {
-      size_ += sizeof(std::underlying_type_t<T>);
-    } else if constexpr (is_named_type<T>::value) {
-      size_ += sizeof(typename T::value_type);
-    } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, bytes>) {
-      size_ += (std::is_same_v<T, std::string> ? 2 : 4) + (minimal_ ? 0 : v.size());
-    } else if constexpr (std::is_same_v<T, std::optional<std::string>> ||
-                         std::is_same_v<T, std::optional<bytes>>) {
-      size_ += (std::is_same_v<T, std::optional<std::string>> ? 2 : 4) +
-               (minimal_ || !v ? 0 : v->size());
-    } else if constexpr (is_vector<T>::value) {
-      size_ += 4;
-      if (!minimal_) {
-        for (const auto& e : v) add(e);
-      }
-    } else if constexpr (is_optional_vector<T>::value) {
-      size_ += 4;
-      if (!minimal_ && v) {
-        for (const auto& e : *v) add(e);
-      }
-    } else if constexpr (std::is_same_v<T, string_map>) {
-      size_ += 4;
-      if (!minimal_) {
-        for (const auto& [k, val] : v) size_ += 4 + k.size() + val.size();
-      }
-    } else if constexpr (Visitable<T>) {
-      visit_fields(v, *this);
-    } else {
-      static_assert(always_false<T>, "no encoding for this field type (see codec.h)");
-    }
-  }
-
- private:
-  bool minimal_;
-  size_t size_ = 0;
-};
-
-// The smallest encoded size of a T, computed once per type.
-template <typename T>
-size_t min_encoded_size() {
-  static const size_t n = [] {
-    SizeCounter c(/*minimal=*/true);
-    c.add(T{});
-    return c.size();
-  }();
   return n;
 }
-
-// "ProduceRequest" for a message that declares `static constexpr std::string_view name`.
-template <typename T>
-constexpr std::string_view message_name() {
-  // Only a static `name` (a pointer to it is a plain pointer, not a member pointer): fields
-  // called `name` do not count.
-  if constexpr (requires {
-                  { &T::name } -> std::same_as<const std::string_view*>;
-                }) {
-    return T::name;
-  } else {
-    return "message";
-  }
+// A string's or bytes' length prefix: compact (uvarint of len + 1) or fixed (2 or 4 bytes).
+constexpr size_t length_prefix_size(size_t len, bool flexible, size_t fixed) {
+  return flexible ? uvarint_size(len + 1) : fixed;
 }
 
-}  // namespace detail
-
-// The exact number of bytes encode(v) produces.
-template <typename T>
-size_t encoded_size(const T& v) {
-  detail::SizeCounter c(/*minimal=*/false);
-  c.add(v);
-  return c.size();
-}
-
-// Appends encoded values to a byte buffer. Encoding cannot fail on well-formed values; a value
-// the grammar cannot express (a string over max_string_length bytes, more than INT32_MAX
+// Appends encoded values to a byte buffer. Encoding cannot fail on values the grammar can
+// express; one it cannot (a non-flexible string over 32767 bytes, more than INT32_MAX
 // elements or bytes) is the caller's mistake and throws std::length_error. Callers bound what
 // they take from users (topic names, config values) before building a message.
 class Writer {
@@ -196,28 +101,45 @@ class Writer {
   // Appends to `*out`, which must remain live while this Writer is in use.
   explicit Writer(bytes& out) : out_(&out) {}
 
+  void write_bool(bool v) { write_int8(v ? 1 : 0); }
   void write_int8(int8_t v) { out_->push_back(static_cast<uint8_t>(v)); }
   void write_int16(int16_t v) { put(v); }
   void write_int32(int32_t v) { put(v); }
   void write_int64(int64_t v) { put(v); }
-  void write_bool(bool v) { write_int8(v ? 1 : 0); }
-  void write_double(double v);
-  void write_string(std::string_view s);
-  void write_nullable_string(const std::optional<std::string>& s);
-  void write_bytes(bytes_view b);
-  void write_nullable_bytes(const std::optional<bytes>& b);
-  // The count of an array whose `n` elements follow.
-  void write_array_count(size_t n);
-
-  // Writes any value with an encoding (see the top of this file).
-  template <typename T>
-  void write(const T& v);
-
-  // The visitor hook: visit() hands each field here.
-  template <typename T>
-  void operator()(const T& field) {
-    write(field);
+  void write_uint16(uint16_t v) { put(v); }
+  void write_uint32(uint32_t v) { put(v); }
+  void write_float64(double v);
+  void write_uuid(const uuid& v) {
+    put(v.hi);
+    put(v.lo);
   }
+  void write_uvarint(uint64_t v);
+  void write_varint(int64_t v);  // zig-zag
+
+  void write_string(std::string_view s, bool flexible);
+  void write_null_string(bool flexible);
+  void write_nullable_string(const std::optional<std::string>& s, bool flexible) {
+    if (s) {
+      write_string(*s, flexible);
+    } else {
+      write_null_string(flexible);
+    }
+  }
+  void write_bytes(bytes_view b, bool flexible);
+  void write_null_bytes(bool flexible);
+  void write_nullable_bytes(const std::optional<bytes>& b, bool flexible) {
+    if (b) {
+      write_bytes(*b, flexible);
+    } else {
+      write_null_bytes(flexible);
+    }
+  }
+  // The count of an array whose `n` elements follow, or null.
+  void write_array_length(size_t n, bool flexible);
+  void write_null_array(bool flexible);
+  void write_raw(const uint8_t* data, size_t n) { out_->insert(out_->end(), data, data + n); }
+
+  size_t position() const { return out_->size(); }
 
  private:
   template <typename I>
@@ -231,42 +153,54 @@ class Writer {
 };
 
 // Reads encoded values from a byte range, checking bounds on every read. The first failure is
-// sticky: it is recorded with its byte position, and every later read fails without reading,
-// so a visit() can run to its end and the caller checks ok() (or finish()) once.
+// sticky: it is recorded with the field and byte position, every later read fails without
+// reading and returns a zero value, so a generated read() runs to its end and the caller
+// checks ok() (or finish()) once. `field` arguments name the field in error texts.
 class Reader {
  public:
   // Reads from `in`, whose bytes must remain live while this Reader is in use. `what` names
-  // the message in error texts ("malformed ProduceRequest: ... at byte 17").
-  explicit Reader(bytes_view in, std::string_view what = "message") : in_(in), what_(what) {}
+  // the message in error texts ("malformed ProduceRequest v9: ...").
+  Reader(bytes_view in, std::string_view what, int16_t version)
+      : in_(in), what_(what), version_(version) {}
 
-  // Each read_* returns false (and leaves `out` unspecified) when the input is malformed.
-  bool read_int8(int8_t& out);
-  bool read_int16(int16_t& out);
-  bool read_int32(int32_t& out);
-  bool read_int64(int64_t& out);
-  // Only 0 and 1 are accepted, so that every accepted input has one encoding.
-  bool read_bool(bool& out);
-  bool read_double(double& out);
-  bool read_string(std::string& out);
-  bool read_nullable_string(std::optional<std::string>& out);
-  bool read_bytes(bytes& out);
-  bool read_nullable_bytes(std::optional<bytes>& out);
-  // Reads an array count and checks that `count` elements of at least `min_element_size`
-  // bytes each fit in the bytes left. With `nullable`, -1 (null) is accepted and returned.
-  bool read_array_count(int32_t& count, size_t min_element_size, bool nullable);
+  bool read_bool(const char* field);
+  int8_t read_int8(const char* field) { return get<int8_t>(field); }
+  int16_t read_int16(const char* field) { return get<int16_t>(field); }
+  int32_t read_int32(const char* field) { return get<int32_t>(field); }
+  int64_t read_int64(const char* field) { return get<int64_t>(field); }
+  uint16_t read_uint16(const char* field) { return get<uint16_t>(field); }
+  uint32_t read_uint32(const char* field) { return get<uint32_t>(field); }
+  double read_float64(const char* field);
+  uuid read_uuid(const char* field);
+  // At most 5 bytes (a value below 2^32); a longer varint is malformed.
+  uint32_t read_uvarint(const char* field);
+  int32_t read_varint(const char* field);  // zig-zag
 
-  // Reads any value with an encoding (see the top of this file).
-  template <typename T>
-  bool read(T& out);
+  // `nullable`: whether null is allowed here (this version); a null where it is not fails.
+  void read_string(std::string& out, bool flexible, const char* field);
+  void read_nullable_string(std::optional<std::string>& out, bool flexible, bool nullable,
+                            const char* field);
+  void read_bytes(bytes& out, bool flexible, const char* field);
+  void read_nullable_bytes(std::optional<bytes>& out, bool flexible, bool nullable,
+                           const char* field);
+  // An array's count, checked so that `count` elements of at least `min_element_size` bytes
+  // (at least 1) fit in the bytes left. Returns -1 for null (only when `nullable`) and on
+  // failure (then !ok()).
+  int32_t read_array_length(bool flexible, bool nullable, size_t min_element_size,
+                            const char* field);
+  // Reads a string map (array of key and value strings); a duplicate key is malformed.
+  void read_string_map(string_map& out, bool flexible, const char* field);
 
-  // The visitor hook: visit() hands each field here.
-  template <typename T>
-  void operator()(T& field) {
-    read(field);
-  }
+  // Tagged fields: the section's count, then per field its tag and size, checked against the
+  // bytes left. Reading a known field then expect_end(end) checks it used exactly its size;
+  // skip() passes an unknown one.
+  bool check_size(size_t n, const char* field);
+  void skip(size_t n, const char* field);
+  void expect_end(size_t end, const char* field);
 
   size_t position() const { return pos_; }
   size_t remaining() const { return in_.size() - pos_; }
+  int16_t version() const { return version_; }
   bool ok() const { return !failed_; }
   // The first failure. REQUIRES: !ok().
   const error& err() const;
@@ -274,185 +208,55 @@ class Reader {
   status finish();
 
  private:
-  // Checks that n bytes are left for a `type` starting at the current position.
-  bool need(size_t n, std::string_view type);
+  bool need(size_t n, const char* field, std::string_view type);
   // Records the first failure, located at byte `at`; always returns false.
-  bool fail(size_t at, std::string_view detail);
+  bool fail(size_t at, const char* field, std::string_view detail);
   template <typename I>
-  bool get(I& out, std::string_view type) {
-    if (!need(sizeof(I), type)) return false;
-    out = load_be<I>(in_.data() + pos_);
+  I get(const char* field) {
+    if (!need(sizeof(I), field, "value")) return I{};
+    I v = load_be<I>(in_.data() + pos_);
     pos_ += sizeof(I);
-    return true;
+    return v;
   }
-  // Reads a length prefix of type I and checks it against the bytes left. -1 sets `is_null`
-  // when `nullable`; any other negative length fails.
+  // Reads a length prefix (compact, or fixed of type I) and checks it against the bytes left.
+  // Returns the length, -1 for null (only when `nullable`), or -2 on failure.
   template <typename I>
-  bool get_length(size_t& len, bool& is_null, bool nullable, std::string_view type);
+  int64_t get_length(bool flexible, bool nullable, const char* field);
 
   bytes_view in_;
   size_t pos_ = 0;
   std::string_view what_;
+  int16_t version_;
   bool failed_ = false;
   error error_;
 };
 
-// Encodes a message (any visitable struct, or any value with an encoding).
-template <typename T>
-bytes encode(const T& msg) {
-  bytes out;
-  out.reserve(encoded_size(msg));
+// Appends the encoding of `msg` at `version` (a generated message) to `out`.
+template <typename M>
+void encode_to(const M& msg, int16_t version, bytes& out) {
+  out.reserve(out.size() + msg.size(version));
   Writer w(out);
-  w.write(msg);
+  msg.write(w, version);
+}
+
+template <typename M>
+bytes encode(const M& msg, int16_t version) {
+  bytes out;
+  encode_to(msg, version, out);
   return out;
 }
 
-// Appends the encoding of `msg` to `*out`.
-template <typename T>
-void encode_to(const T& msg, bytes& out) {
-  Writer w(out);
-  w.write(msg);
-}
-
-// Decodes a T from exactly the bytes of `data`. Errors: INVALID_REQUEST ("malformed
-// <message>: <what> at byte <n>") when the bytes are truncated, hold an impossible length or
-// count, or run on past the message. The result owns its strings and bytes (copies).
-template <typename T>
-result<T> decode(bytes_view data) {
-  Reader r(data, detail::message_name<T>());
-  T out{};
-  r.read(out);
+// Decodes an M at `version` from exactly the bytes of `data`. Errors: INVALID_REQUEST
+// ("malformed <M> v<version>: <field>: <what> at byte <n>") when the bytes are truncated, hold
+// an impossible length or count, or run on past the message. The result owns its strings and
+// bytes (copies).
+template <typename M>
+result<M> decode(bytes_view data, int16_t version) {
+  Reader r(data, M::message_name, version);
+  M out{};
+  out.read(r, version);
   if (auto st = r.finish(); !st) return std::move(st).err();
   return out;
-}
-
-// ---- template definitions ----
-
-template <typename T>
-void Writer::write(const T& v) {
-  static_assert(!std::is_same_v<T, std::vector<bool>>, "std::vector<bool> has no encoding");
-  if constexpr (std::is_same_v<T, bool>) {
-    write_bool(v);
-  } else if constexpr (std::is_same_v<T, int8_t>) {
-    write_int8(v);
-  } else if constexpr (std::is_same_v<T, int16_t>) {
-    write_int16(v);
-  } else if constexpr (std::is_same_v<T, int32_t>) {
-    write_int32(v);
-  } else if constexpr (std::is_same_v<T, int64_t>) {
-    write_int64(v);
-  } else if constexpr (std::is_same_v<T, double>) {
-    write_double(v);
-  } else if constexpr (std::is_enum_v<T>) {
-    write(static_cast<std::underlying_type_t<T>>(v));
-  } else if constexpr (detail::is_named_type<T>::value) {
-    write(v.value());
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    write_string(v);
-  } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
-    write_nullable_string(v);
-  } else if constexpr (std::is_same_v<T, bytes>) {
-    write_bytes(v);
-  } else if constexpr (std::is_same_v<T, std::optional<bytes>>) {
-    write_nullable_bytes(v);
-  } else if constexpr (detail::is_vector<T>::value) {
-    write_array_count(v.size());
-    for (const auto& e : v) write(e);
-  } else if constexpr (detail::is_optional_vector<T>::value) {
-    if (!v) {
-      write_int32(null_length);
-    } else {
-      write(*v);
-    }
-  } else if constexpr (std::is_same_v<T, string_map>) {
-    write_array_count(v.size());
-    for (const auto& [key, value] : v) {
-      write_string(key);
-      write_string(value);
-    }
-  } else if constexpr (Visitable<T>) {
-    detail::visit_fields(v, *this);
-  } else {
-    static_assert(detail::always_false<T>, "no encoding for this field type (see codec.h)");
-  }
-}
-
-template <typename T>
-bool Reader::read(T& out) {
-  static_assert(!std::is_same_v<T, std::vector<bool>>, "std::vector<bool> has no encoding");
-  if constexpr (std::is_same_v<T, bool>) {
-    return read_bool(out);
-  } else if constexpr (std::is_same_v<T, int8_t>) {
-    return read_int8(out);
-  } else if constexpr (std::is_same_v<T, int16_t>) {
-    return read_int16(out);
-  } else if constexpr (std::is_same_v<T, int32_t>) {
-    return read_int32(out);
-  } else if constexpr (std::is_same_v<T, int64_t>) {
-    return read_int64(out);
-  } else if constexpr (std::is_same_v<T, double>) {
-    return read_double(out);
-  } else if constexpr (std::is_enum_v<T>) {
-    // Any value of the underlying type is kept (an enum with a fixed underlying type can hold
-    // it); the handler decides what an unknown code means.
-    std::underlying_type_t<T> raw{};
-    if (!read(raw)) return false;
-    out = static_cast<T>(raw);
-    return true;
-  } else if constexpr (detail::is_named_type<T>::value) {
-    typename T::value_type raw{};
-    if (!read(raw)) return false;
-    out = T(raw);
-    return true;
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return read_string(out);
-  } else if constexpr (std::is_same_v<T, std::optional<std::string>>) {
-    return read_nullable_string(out);
-  } else if constexpr (std::is_same_v<T, bytes>) {
-    return read_bytes(out);
-  } else if constexpr (std::is_same_v<T, std::optional<bytes>>) {
-    return read_nullable_bytes(out);
-  } else if constexpr (detail::is_vector<T>::value || detail::is_optional_vector<T>::value) {
-    constexpr bool nullable = detail::is_optional_vector<T>::value;
-    using vec = std::conditional_t<nullable, typename T::value_type, T>;
-    using elem = typename vec::value_type;
-    int32_t n = 0;
-    if (!read_array_count(n, detail::min_encoded_size<elem>(), nullable)) return false;
-    if constexpr (nullable) {
-      if (n == null_length) {
-        out.reset();
-        return true;
-      }
-    }
-    vec v;
-    // Bounded: read_array_count checked n * min_encoded_size<elem>() <= remaining().
-    v.reserve(static_cast<size_t>(n));
-    for (int32_t i = 0; i < n; ++i) {
-      if (!read(v.emplace_back())) return false;
-    }
-    out = std::move(v);
-    return true;
-  } else if constexpr (std::is_same_v<T, string_map>) {
-    int32_t n = 0;
-    // A pair is two string lengths at least.
-    if (!read_array_count(n, 4, /*nullable=*/false)) return false;
-    out.clear();
-    for (int32_t i = 0; i < n; ++i) {
-      const size_t at = pos_;
-      std::string key, value;
-      if (!read_string(key) || !read_string(value)) return false;
-      // Rejecting duplicates keeps one encoding per map (and no silently dropped entry).
-      if (!out.emplace(std::move(key), std::move(value)).second) {
-        return fail(at, "duplicate map key");
-      }
-    }
-    return true;
-  } else if constexpr (Visitable<T>) {
-    out.visit(*this);
-    return ok();
-  } else {
-    static_assert(detail::always_false<T>, "no encoding for this field type (see codec.h)");
-  }
 }
 
 }  // namespace shoal::protocol
