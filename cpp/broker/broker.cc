@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <random>
 #include <set>
 
 #include "broker/handlers/handlers.h"
@@ -21,6 +23,48 @@ spdlog::logger& log() {
   return logger("broker");
 }
 }  // namespace
+
+// The cluster's id, made once per cluster directory and kept in meta.properties beside the
+// journal, as Kafka's KRaft brokers keep theirs: the same id after every restart, another for
+// another directory. The first broker to start writes it; link() makes that atomic, so brokers
+// starting together agree.
+result<std::string> load_cluster_id(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  auto path = dir / "meta.properties";
+  auto read = [&]() -> std::optional<std::string> {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("cluster.id=", 0) == 0) return line.substr(11);
+    }
+    return std::nullopt;
+  };
+  if (auto id = read()) return *id;
+  std::random_device rd;
+  protocol::uuid u{(uint64_t{rd()} << 32) | rd(), (uint64_t{rd()} << 32) | rd()};
+  // Kafka's ids never start with '-' in text (a command-line option would be read).
+  if ((u.hi >> 58) == 62) u.hi ^= uint64_t{1} << 58;
+  auto tmp = dir / fmt::format("meta.properties.{}.tmp", ::getpid());
+  {
+    std::ofstream out(tmp);
+    out << "# Written by the first broker of this cluster directory: the cluster's id.\n"
+        << "cluster.id=" << u.to_string() << "\n";
+    if (!out) return make_error(errc::fs, "cannot write {}", tmp.string());
+  }
+  ::link(tmp.c_str(), path.c_str());  // fails if another broker was first: its id stands
+  std::filesystem::remove(tmp, ec);
+  if (auto id = read()) return *id;
+  return make_error(errc::fs, "cannot read the cluster id from {}", path.string());
+}
+
+std::pair<std::string, int32_t> Broker::endpoint(int32_t id) const {
+  for (const auto& b : region_->brokers(10'000)) {
+    if (b.id == id && !b.advertised_host.empty()) return {b.advertised_host, b.advertised_port};
+  }
+  // A broker without a listener (it has not published one yet) has no address to give.
+  return {"", -1};
+}
 
 Broker::Broker(BrokerConfig config) : config_(std::move(config)) {}
 
@@ -90,6 +134,7 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
   gopts.timeouts.max_size = c.group_max_size;
   b->groups_ = std::make_unique<group::GroupCoordinator>(gopts, b->offsets_store_.get());
 
+  SHOAL_ASSIGN_OR_RETURN(std::string cluster_id, load_cluster_id(c.cluster_dir / "cluster"));
   Broker* raw = b.get();
   b->services_ = std::unique_ptr<BrokerServices>(new BrokerServices{
       b->config_, *b->controller_, *b->partitions_, b->delayed_, [raw] { return raw->view(); },
@@ -97,7 +142,10 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
         int32_t id = raw->region_->controller().id;
         if (id < 0) return;
         protocol::CreateTopicsRequest req;
-        req.topics.push_back({topic, -1, -1, {}, {}});
+        auto& t = req.topics.emplace_back();
+        t.name = topic;
+        t.num_partitions = -1;
+        t.replication_factor = -1;
         (void)raw->client_->send<protocol::CreateTopicsRequest, protocol::CreateTopicsResponse>(
             id, req, 5'000, [](result<protocol::CreateTopicsResponse>) {});
       },
@@ -109,16 +157,21 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
         auto v = raw->view();
         int16_t live = static_cast<int16_t>(std::max<size_t>(v->published.live_brokers.size(), 1));
         protocol::CreateTopicsRequest req;
-        req.topics.push_back({std::string(group::offsets_topic),
-                              c.offsets_topic_num_partitions,
-                              std::min(c.offsets_topic_replication_factor, live),
-                              {},
-                              {{"cleanup.policy", "compact"},
-                               {"segment.bytes", "104857600"},
-                               {"compression.type", "producer"}}});
+        auto& t = req.topics.emplace_back();
+        t.name = std::string(group::offsets_topic);
+        t.num_partitions = c.offsets_topic_num_partitions;
+        t.replication_factor = std::min(c.offsets_topic_replication_factor, live);
+        for (auto [k, v] :
+             {std::pair{"cleanup.policy", "compact"}, std::pair{"segment.bytes", "104857600"},
+              std::pair{"compression.type", "producer"}}) {
+          auto& cfg = t.configs.emplace_back();
+          cfg.name = k;
+          cfg.value = v;
+        }
         (void)raw->client_->send<protocol::CreateTopicsRequest, protocol::CreateTopicsResponse>(
             id, req, 5'000, [](result<protocol::CreateTopicsResponse>) {});
-      }});
+      },
+      cluster_id, [raw](int32_t id) { return raw->endpoint(id); }});
   b->view_ = std::make_shared<ClusterView>();
   b->region_->publish(ipc::broker_state::running, b->server_->inbox_name(),
                       b->server_->incarnation());
@@ -139,7 +192,7 @@ void Broker::stop() {
 void Broker::poll_image() {
   auto got = region_->read_image(applied_version_);
   if (!got) return;
-  auto pub = protocol::decode<cluster::PublishedImage>(got->second);
+  auto pub = protocol::decode<cluster::PublishedImage>(got->second, 0);
   if (!pub) {
     log().error("cannot decode metadata image version {}: {}", got->first, pub.err().message);
     applied_version_ = got->first;
@@ -246,17 +299,16 @@ void Broker::propose_isr_changes(int64_t now) {
     log().info("{} asking the controller to change the ISR [{}] -> [{}]", p->name(),
                fmt::join(st.isr, ","), fmt::join(*isr, ","));
     auto t = std::find_if(req.topics.begin(), req.topics.end(),
-                          [&](const auto& x) { return x.name == p->topic(); });
+                          [&](const auto& x) { return x.topic_name == p->topic(); });
     if (t == req.topics.end()) {
-      req.topics.push_back({p->topic(), {}});
+      req.topics.emplace_back().topic_name = p->topic();
       t = req.topics.end() - 1;
     }
-    protocol::AlterPartitionRequest::Partition ap;
+    auto& ap = t->partitions.emplace_back();
     ap.partition_index = partition_id(p->index());
     ap.leader_epoch = leader_epoch(st.leader_epoch);
     for (int32_t r : *isr) ap.new_isr.push_back(node_id(r));
     ap.partition_epoch = st.partition_epoch;
-    t->partitions.push_back(ap);
     asked[{p->topic(), p->index()}] = p;
   }
   if (asked.empty()) return;
@@ -272,19 +324,21 @@ void Broker::propose_isr_changes(int64_t now) {
   }
   for (auto& [key, p] : asked) {
     std::optional<cluster::PartitionState> committed;
-    if (resp) {
+    if (resp && resp->error_code != errc::none) {
+      log().info("{} ISR change refused: {}", p->name(), errc_name(resp->error_code));
+    } else if (resp) {
       for (const auto& t : resp->topics) {
-        if (t.name != key.first) continue;
+        if (t.topic_name != key.first) continue;
         for (const auto& rp : t.partitions) {
           if (rp.partition_index() != key.second) continue;
-          if (rp.error == errc::none) {
+          if (rp.error_code == errc::none) {
             cluster::PartitionState s = p->state();
             s.isr.clear();
             for (auto r : rp.isr) s.isr.push_back(r());
             s.partition_epoch = rp.partition_epoch;
             committed = s;
           } else {
-            log().info("{} ISR change refused: {}", p->name(), errc_name(rp.error));
+            log().info("{} ISR change refused: {}", p->name(), errc_name(rp.error_code));
           }
         }
       }
@@ -329,7 +383,7 @@ void Broker::controlled_shutdown() {
                              protocol::ControlledShutdownResponse>(id, req, 2'000);
       }
     }
-    if (resp && resp->error == errc::none) {
+    if (resp && resp->error_code == errc::none) {
       if (!resp->remaining_partitions.empty()) {
         log().info("controlled shutdown: {} partition(s) have no other in-sync replica to lead",
                    resp->remaining_partitions.size());
@@ -400,9 +454,13 @@ int Broker::run() {
       [this](const std::shared_ptr<ipc::ServerSession>& session, uint64_t corr,
              ipc::bytes_view payload) {
         RequestContext ctx;
-        ctx.client_pid = session->client_pid();
+        // Kafka records a member's address ("/127.0.0.1"); a shared-memory client has none,
+        // and its process id says more on one host. No space, so tools' columns stay split-able.
+        ctx.client_host = "/pid:" + std::to_string(session->client_pid());
         ctx.max_response_bytes = session->max_response_bytes();
         ctx.send = [session, corr](protocol::bytes b) { session->respond(corr, b); };
+        ctx.no_response = [] {};
+        ctx.close = [session](const std::string& why) { session->drop(why); };
         // The newest image first (one atomic load when nothing changed): a client that was
         // just told a topic was created or deleted must see that in any broker's metadata.
         poll_image();

@@ -56,6 +56,8 @@ class Broker {
   void recover_offline_partitions(int64_t now);
   void controlled_shutdown();
   std::shared_ptr<const ClusterView> view() const;
+  // The advertised listener of broker `id`, as its slot in the cluster region says.
+  std::pair<std::string, int32_t> endpoint(int32_t id) const;
 
   BrokerConfig config_;
   int lock_fd_ = -1;

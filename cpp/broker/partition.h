@@ -20,7 +20,7 @@
 
 #include "cluster/metadata.h"
 #include "cluster/topic_config.h"
-#include "protocol/messages.h"
+#include "protocol/gen/messages.h"
 #include "storage/log.h"
 
 namespace shoal::broker {

@@ -1,5 +1,6 @@
 #include "broker/replica_fetcher.h"
 
+#include "cluster/metadata.h"
 #include "common/logger.h"
 #include "ipc/process.h"
 
@@ -83,15 +84,18 @@ void ReplicaFetcherManager::run(Fetcher* f) {
     // Each partition with the leader epoch its request was made under.
     std::map<std::pair<std::string, int32_t>, std::pair<std::shared_ptr<Partition>, int32_t>>
         by_key;
+    std::map<protocol::uuid, std::string> names;  // Fetch v13 names topics by id
     for (auto& p : parts) {
       if (p->role() != replica_role::follower || p->leader_id() != f->leader) continue;
       auto t = std::find_if(req.topics.begin(), req.topics.end(),
-                            [&](const auto& x) { return x.name == p->topic(); });
+                            [&](const auto& x) { return x.topic == p->topic(); });
       if (t == req.topics.end()) {
-        req.topics.push_back({p->topic(), {}});
-        t = req.topics.end() - 1;
+        t = req.topics.emplace(req.topics.end());
+        t->topic = p->topic();
+        t->topic_id = cluster::topic_uuid(p->topic_id());
+        names[t->topic_id] = p->topic();
       }
-      protocol::FetchRequest::Partition fp;
+      auto& fp = t->partitions.emplace_back();
       fp.partition = partition_id(p->index());
       int32_t epoch = p->leader_epoch();
       fp.current_leader_epoch = leader_epoch(epoch);
@@ -99,7 +103,6 @@ void ReplicaFetcherManager::run(Fetcher* f) {
       fp.last_fetched_epoch = leader_epoch(p->log().latest_epoch().value_or(-1));
       fp.log_start_offset = p->log().log_start_offset();
       fp.partition_max_bytes = config_.replica_fetch_max_bytes;
-      t->partitions.push_back(fp);
       by_key[{p->topic(), p->index()}] = {p, epoch};
     }
     if (by_key.empty()) {
@@ -118,14 +121,16 @@ void ReplicaFetcherManager::run(Fetcher* f) {
       continue;
     }
     bool any_error = false;
-    for (auto& t : resp->topics) {
+    for (auto& t : resp->responses) {
+      std::string name = t.topic;
+      if (auto n = names.find(t.topic_id); name.empty() && n != names.end()) name = n->second;
       for (auto& rp : t.partitions) {
-        auto it = by_key.find({t.name, rp.partition()});
+        auto it = by_key.find({name, rp.partition_index()});
         if (it == by_key.end()) continue;
         auto& [p, epoch] = it->second;
         if (p->role() != replica_role::follower || p->leader_id() != f->leader) continue;
-        if (rp.error != errc::none) {
-          if (rp.error == errc::offset_out_of_range) {
+        if (rp.error_code != errc::none) {
+          if (rp.error_code == errc::offset_out_of_range) {
             // Behind the leader's log start (retention there): start over where it begins.
             if (p->log().log_end_offset() < rp.log_start_offset) {
               log().info("{} is behind the leader's log start {}; restarting the log there",
@@ -136,17 +141,16 @@ void ReplicaFetcherManager::run(Fetcher* f) {
           } else {
             any_error = true;
             log().debug("{} fetch from leader {}: {}", p->name(), f->leader,
-                        rp.error_message.value_or(std::string(errc_description(rp.error))));
+                        rp.error_message.value_or(std::string(errc_description(rp.error_code))));
           }
           continue;
         }
-        if (rp.diverging_epoch.epoch() >= 0 || rp.diverging_epoch.end_offset() >= 0) {
+        if (rp.diverging_epoch.epoch >= 0 || rp.diverging_epoch.end_offset() >= 0) {
           // Cut at the leader's end of the epoch, or ours if we hold less of it.
           offset cut = rp.diverging_epoch.end_offset;
-          if (rp.diverging_epoch.epoch() >= 0) {
-            auto ours = p->log().end_offset_for_epoch(rp.diverging_epoch.epoch());
-            if (ours && ours->first == rp.diverging_epoch.epoch())
-              cut = std::min(cut, ours->second);
+          if (rp.diverging_epoch.epoch >= 0) {
+            auto ours = p->log().end_offset_for_epoch(rp.diverging_epoch.epoch);
+            if (ours && ours->first == rp.diverging_epoch.epoch) cut = std::min(cut, ours->second);
           }
           log().info(
               "{} diverged from leader {} after epoch {}: truncating from offset {} (log "

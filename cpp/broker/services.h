@@ -3,6 +3,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "broker/broker_config.h"
@@ -32,6 +34,10 @@ struct BrokerServices {
   group::GroupCoordinator& groups;
   // Asks the controller to create __consumer_offsets (FindCoordinator does, as in Kafka).
   std::function<void()> request_offsets_topic;
+  // The cluster's id, as Metadata and DescribeCluster give it (stable across restarts).
+  std::string cluster_id;
+  // Where clients reach a broker: the host and port of its advertised listener.
+  std::function<std::pair<std::string, int32_t>(int32_t broker_id)> endpoint;
 };
 
 }  // namespace shoal::broker

@@ -307,7 +307,7 @@ void Controller::publish_locked() {
   for (const auto& [id, configs] : image_.broker_configs) {
     pub.broker_configs.push_back({id, configs});
   }
-  auto bytes = protocol::encode(pub);
+  auto bytes = protocol::encode(pub, 0);
   if (!region_->publish_image(bytes, static_cast<uint64_t>(pub.version), opts_.broker_id, epoch_)) {
     if (bytes.size() > ipc::image_capacity) {
       log().error(
@@ -715,14 +715,14 @@ result<protocol::AlterPartitionResponse> Controller::alter_partition(
   std::vector<MetadataRecord> records;
   for (const auto& tr : r.topics) {
     auto& out_t = resp.topics.emplace_back();
-    out_t.name = tr.name;
-    const TopicState* t = image_.topic(tr.name);
+    out_t.topic_name = tr.topic_name;
+    const TopicState* t = image_.topic(tr.topic_name);
     for (const auto& pr : tr.partitions) {
       auto& out = out_t.partitions.emplace_back();
       out.partition_index = pr.partition_index;
       int32_t p = pr.partition_index();
       if (t == nullptr || p < 0 || p >= static_cast<int32_t>(t->partitions.size())) {
-        out.error = errc::unknown_topic_or_partition;
+        out.error_code = errc::unknown_topic_or_partition;
         continue;
       }
       PartitionState ps = t->partitions[static_cast<size_t>(p)];
@@ -735,15 +735,15 @@ result<protocol::AlterPartitionResponse> Controller::alter_partition(
       };
       fill(ps);
       if (ps.leader != r.broker_id()) {
-        out.error = errc::not_leader_or_follower;
+        out.error_code = errc::not_leader_or_follower;
         continue;
       }
       if (pr.leader_epoch() != ps.leader_epoch) {
-        out.error = errc::fenced_leader_epoch;
+        out.error_code = errc::fenced_leader_epoch;
         continue;
       }
       if (pr.partition_epoch != ps.partition_epoch) {
-        out.error = errc::invalid_update_version;
+        out.error_code = errc::invalid_update_version;
         continue;
       }
       std::vector<int32_t> isr;
@@ -754,16 +754,16 @@ result<protocol::AlterPartitionResponse> Controller::alter_partition(
         if (!contains(isr, x())) isr.push_back(x());
       }
       if (!ok || !contains(isr, ps.leader)) {
-        out.error = errc::ineligible_replica;
+        out.error_code = errc::ineligible_replica;
         continue;
       }
       if (isr == ps.isr) continue;
-      log().info("controller: {}/{} ISR {} -> {} (asked by leader {})", tr.name, p, list(ps.isr),
-                 list(isr), ps.leader);
+      log().info("controller: {}/{} ISR {} -> {} (asked by leader {})", tr.topic_name, p,
+                 list(ps.isr), list(isr), ps.leader);
       ps.isr = isr;
       ps.partition_epoch += 1;
       fill(ps);
-      records.push_back(PartitionChangeRecord{tr.name, t->topic_id, p, ps});
+      records.push_back(PartitionChangeRecord{tr.topic_name, t->topic_id, p, ps});
     }
   }
   if (!records.empty()) SHOAL_TRY(commit_locked(std::move(records)));

@@ -33,7 +33,8 @@
 #include "cluster/metadata.h"
 #include "cluster/topic_config.h"
 #include "ipc/cluster_region.h"
-#include "protocol/messages.h"
+#include "protocol/gen/alter_partition.h"
+#include "protocol/gen/controlled_shutdown.h"
 
 namespace shoal::cluster {
 

@@ -4,26 +4,12 @@ namespace shoal::cluster {
 
 namespace {
 
-// The wire form of a journal entry: the epoch, the record's index in MetadataRecord, and the
-// record's own encoding.
-struct EncodedEntry {
-  int32_t controller_epoch = 0;
-  int8_t type = 0;
-  bytes payload;
-  template <typename V>
-  void visit(V& v) {
-    v(controller_epoch);
-    v(type);
-    v(payload);
-  }
-};
-
 template <size_t I = 0>
 result<MetadataRecord> decode_record(int8_t type, bytes_view payload) {
   if constexpr (I < std::variant_size_v<MetadataRecord>) {
     if (type == static_cast<int8_t>(I)) {
       using R = std::variant_alternative_t<I, MetadataRecord>;
-      SHOAL_ASSIGN_OR_RETURN(R r, protocol::decode<R>(payload));
+      SHOAL_ASSIGN_OR_RETURN(R r, protocol::decode<R>(payload, 0));
       return MetadataRecord(std::move(r));
     }
     return decode_record<I + 1>(type, payload);
@@ -32,18 +18,46 @@ result<MetadataRecord> decode_record(int8_t type, bytes_view payload) {
   }
 }
 
+// Splits 64 bits over a UUID's high half so that ids made from nearby numbers look unrelated,
+// as Kafka's random ones do (SplitMix64's finalizer).
+uint64_t mix(uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+uint64_t high_half(int64_t topic_id) {
+  uint64_t hi = mix(static_cast<uint64_t>(topic_id));
+  // Kafka never hands out a UUID whose text starts with '-' (it would read as a command-line
+  // option), nor the reserved all-zero and "one" UUIDs: the first 6 bits are not 62, and the
+  // high half is never 0.
+  if ((hi >> 58) == 62) hi ^= uint64_t{1} << 58;
+  if (hi == 0) hi = 1ULL << 32;
+  return hi;
+}
+
 }  // namespace
 
 bytes encode_entry(const JournalEntry& e) {
-  EncodedEntry enc;
+  JournalEntryFrame enc;
   enc.controller_epoch = e.controller_epoch;
   enc.type = static_cast<int8_t>(e.record.index());
-  enc.payload = std::visit([](const auto& r) { return protocol::encode(r); }, e.record);
-  return protocol::encode(enc);
+  enc.payload = std::visit([](const auto& r) { return protocol::encode(r, 0); }, e.record);
+  return protocol::encode(enc, 0);
+}
+
+protocol::uuid topic_uuid(int64_t topic_id) {
+  return protocol::uuid{high_half(topic_id), static_cast<uint64_t>(topic_id)};
+}
+
+std::optional<int64_t> topic_id_of(const protocol::uuid& id) {
+  auto t = static_cast<int64_t>(id.lo);
+  if (id.hi != high_half(t)) return std::nullopt;
+  return t;
 }
 
 result<JournalEntry> decode_entry(bytes_view data) {
-  SHOAL_ASSIGN_OR_RETURN(EncodedEntry enc, protocol::decode<EncodedEntry>(data));
+  SHOAL_ASSIGN_OR_RETURN(JournalEntryFrame enc, protocol::decode<JournalEntryFrame>(data, 0));
   SHOAL_ASSIGN_OR_RETURN(MetadataRecord rec, decode_record(enc.type, enc.payload));
   return JournalEntry{enc.controller_epoch, std::move(rec)};
 }

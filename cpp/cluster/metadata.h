@@ -13,6 +13,7 @@
 
 #include "common/result.h"
 #include "protocol/codec.h"
+#include "protocol/gen/metadata_journal.h"
 
 namespace shoal::cluster {
 
@@ -20,132 +21,14 @@ using protocol::bytes;
 using protocol::bytes_view;
 using protocol::string_map;
 
-struct PartitionState {
-  std::vector<int32_t> replicas;  // assignment; the first is the preferred leader
-  std::vector<int32_t> isr;       // in-sync replicas
-  int32_t leader = -1;            // -1: no leader
-  int32_t leader_epoch = 0;       // bumped on every leader change
-  int32_t partition_epoch = 0;    // bumped on every change (ISR too): fences stale updates
+// PartitionState, TopicState and the journal records are declared in
+// cpp/protocol/schemas/formats/metadata_journal.schema, with their encoding.
 
-  template <typename V>
-  void visit(V& v) {
-    v(replicas);
-    v(isr);
-    v(leader);
-    v(leader_epoch);
-    v(partition_epoch);
-  }
-  bool operator==(const PartitionState&) const = default;
-};
-
-struct TopicState {
-  std::string name;
-  int64_t topic_id = 0;  // random per creation: a re-created topic is a different topic
-  string_map configs;    // overrides only
-  std::vector<PartitionState> partitions;
-
-  template <typename V>
-  void visit(V& v) {
-    v(name);
-    v(topic_id);
-    v(configs);
-    v(partitions);
-  }
-  bool operator==(const TopicState&) const = default;
-};
-
-// --- Journal records ---
-
-struct CreateTopicRecord {
-  TopicState topic;
-  template <typename V>
-  void visit(V& v) {
-    v(topic);
-  }
-};
-
-struct DeleteTopicRecord {
-  std::string name;
-  int64_t topic_id = 0;
-  template <typename V>
-  void visit(V& v) {
-    v(name);
-    v(topic_id);
-  }
-};
-
-struct PartitionChangeRecord {
-  std::string topic;
-  int64_t topic_id = 0;
-  int32_t partition = 0;
-  PartitionState state;
-  template <typename V>
-  void visit(V& v) {
-    v(topic);
-    v(topic_id);
-    v(partition);
-    v(state);
-  }
-};
-
-struct AddPartitionsRecord {
-  std::string topic;
-  int64_t topic_id = 0;
-  std::vector<PartitionState> partitions;  // appended after the existing ones
-  template <typename V>
-  void visit(V& v) {
-    v(topic);
-    v(topic_id);
-    v(partitions);
-  }
-};
-
-struct TopicConfigRecord {
-  std::string topic;
-  int64_t topic_id = 0;
-  string_map configs;  // the complete new set of overrides
-  template <typename V>
-  void visit(V& v) {
-    v(topic);
-    v(topic_id);
-    v(configs);
-  }
-};
-
-struct ControllerRecord {
-  int32_t controller_id = -1;
-  int32_t controller_epoch = 0;
-  template <typename V>
-  void visit(V& v) {
-    v(controller_id);
-    v(controller_epoch);
-  }
-};
-
-// A block of producer ids handed out (Kafka's ProducerIdsRecord): ids below
-// next_producer_id are taken, whoever took them, and are never given again.
-struct ProducerIdsRecord {
-  int32_t broker_id = -1;
-  int64_t next_producer_id = 0;
-  template <typename V>
-  void visit(V& v) {
-    v(broker_id);
-    v(next_producer_id);
-  }
-};
-
-// A broker's dynamic configuration (IncrementalAlterConfigs on a broker resource): the
-// complete new set of dynamic overrides, for one broker or (broker_id -1) every broker.
-struct BrokerConfigRecord {
-  int32_t broker_id = -1;
-  string_map configs;
-  template <typename V>
-  void visit(V& v) {
-    v(broker_id);
-    v(configs);
-  }
-  bool operator==(const BrokerConfigRecord&) const = default;
-};
+// Kafka's topic id for a topic: a UUID, made from Shoal's 64-bit id so that the same topic
+// has the same UUID on every broker and after every restart (docs/protocol.md, "Topic ids").
+protocol::uuid topic_uuid(int64_t topic_id);
+// The 64-bit id of a UUID topic_uuid() made; nullopt for any other UUID.
+std::optional<int64_t> topic_id_of(const protocol::uuid& id);
 
 // New record types go at the end: a record's index is its type in the journal.
 using MetadataRecord =
@@ -160,29 +43,6 @@ struct JournalEntry {
 
 bytes encode_entry(const JournalEntry& e);
 result<JournalEntry> decode_entry(bytes_view data);
-
-// What the controller publishes in shared memory for every broker: the journaled image plus
-// the brokers it sees alive (which is not journaled: liveness is re-learned after a restart).
-struct PublishedImage {
-  int64_t version = 0;  // (controller epoch << 24) | publish counter: grows across controllers
-  int32_t controller_id = -1;
-  int32_t controller_epoch = 0;
-  int64_t metadata_version = 0;  // MetadataImage::version
-  std::vector<int32_t> live_brokers;
-  std::vector<TopicState> topics;
-  std::vector<BrokerConfigRecord> broker_configs;  // dynamic broker configs, by broker (-1 all)
-
-  template <typename V>
-  void visit(V& v) {
-    v(version);
-    v(controller_id);
-    v(controller_epoch);
-    v(metadata_version);
-    v(live_brokers);
-    v(topics);
-    v(broker_configs);
-  }
-};
 
 // --- The image ---
 

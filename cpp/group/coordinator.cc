@@ -2,6 +2,7 @@
 
 #include "common/clock.h"
 #include "common/logger.h"
+#include "protocol/consumer_protocol.h"
 
 namespace shoal::group {
 
@@ -84,7 +85,7 @@ void GroupCoordinator::finish_loading(int32_t partition,
   std::lock_guard lock(mu_);
   if (!loading_.count(partition)) return;  // unloaded meanwhile
   // Latest record per key wins, as compaction would leave it.
-  std::map<std::string, std::optional<GroupValue>> groups;
+  std::map<std::string, std::optional<GroupMetadataValue>> groups;
   std::map<std::string, Offsets> offsets;
   for (const auto& rec : records) {
     if (const auto* o = std::get_if<OffsetRecord>(&rec)) {
@@ -176,12 +177,12 @@ void GroupCoordinator::join(const std::string& group, const JoinRequest& req, in
 
 void GroupCoordinator::store_if_empty_locked(const std::string& group, Entry& e, Outbox& stores) {
   if (!e.group->take_empty_generation()) return;
-  GroupValue v;
+  GroupMetadataValue v;
   v.protocol_type = e.group->protocol_type();
   v.generation = e.group->generation();
   v.current_state_timestamp = wall_clock_ms();
   std::vector<GroupStore::record> recs;
-  recs.emplace_back(encode_key(GroupKey{group}), encode_value(v));
+  recs.emplace_back(encode_key(GroupMetadataKey{group}), encode_value(v));
   int32_t partition = partition_for(group);
   int32_t generation = v.generation;
   // Nothing waits on this write. If it fails, a later coordinator loads the previous
@@ -198,14 +199,14 @@ void GroupCoordinator::store_if_empty_locked(const std::string& group, Entry& e,
 
 void GroupCoordinator::store_generation_locked(const std::string& group, Entry& e, Outbox& stores) {
   const Group& g = *e.group;
-  GroupValue v;
+  GroupMetadataValue v;
   v.protocol_type = g.protocol_type();
   v.generation = g.generation();
   v.protocol = g.protocol_name();
   v.leader = g.leader();
   v.current_state_timestamp = wall_clock_ms();
   for (const auto& [id, m] : g.members()) {
-    MemberValue mv;
+    MemberMetadata mv;
     mv.member_id = id;
     mv.group_instance_id = m.instance_id;
     mv.client_id = m.client_id;
@@ -219,7 +220,7 @@ void GroupCoordinator::store_generation_locked(const std::string& group, Entry& 
     v.members.push_back(std::move(mv));
   }
   std::vector<GroupStore::record> recs;
-  recs.emplace_back(encode_key(GroupKey{group}), encode_value(v));
+  recs.emplace_back(encode_key(GroupMetadataKey{group}), encode_value(v));
   int32_t generation = g.generation();
   int32_t partition = partition_for(group);
   // Run after the lock is released: the store may answer at once.
@@ -346,8 +347,9 @@ void GroupCoordinator::commit(const std::string& group, const std::string& membe
           result[i] = errc::offset_metadata_too_large;
           continue;
         }
-        OffsetValue v{c.offset, c.leader_epoch, c.metadata.value_or(""), ts};
-        recs.emplace_back(encode_key(OffsetKey{group, c.topic, c.partition}), encode_value(v));
+        OffsetCommitValue v{c.offset, c.leader_epoch, c.metadata.value_or(""), ts};
+        recs.emplace_back(encode_key(OffsetCommitKey{group, c.topic, c.partition}),
+                          encode_value(v));
         stored.push_back(i);
       }
     }
@@ -364,8 +366,8 @@ void GroupCoordinator::commit(const std::string& group, const std::string& membe
                        int64_t ts = wall_clock_ms();
                        for (size_t i : stored) {
                          const auto& c = entries[i];
-                         e.offsets.committed[{c.topic, c.partition}] =
-                             OffsetValue{c.offset, c.leader_epoch, c.metadata.value_or(""), ts};
+                         e.offsets.committed[{c.topic, c.partition}] = OffsetCommitValue{
+                             c.offset, c.leader_epoch, c.metadata.value_or(""), ts};
                        }
                      }
                    }
@@ -459,9 +461,9 @@ void GroupCoordinator::delete_group(const std::string& group, std::function<void
     if (e != errc::none) return cb(e);
     partition = partition_for(group);
     for (const auto& [tp, _] : it->second.offsets.committed) {
-      recs.emplace_back(encode_key(OffsetKey{group, tp.first, tp.second}), std::nullopt);
+      recs.emplace_back(encode_key(OffsetCommitKey{group, tp.first, tp.second}), std::nullopt);
     }
-    recs.emplace_back(encode_key(GroupKey{group}), std::nullopt);
+    recs.emplace_back(encode_key(GroupMetadataKey{group}), std::nullopt);
   }
   store_->append(partition, std::move(recs), [this, group, cb = std::move(cb)](errc err) {
     errc mapped = store_error(err);
@@ -474,6 +476,70 @@ void GroupCoordinator::delete_group(const std::string& group, std::function<void
     }
     cb(mapped);
   });
+}
+
+void GroupCoordinator::delete_offsets(
+    const std::string& group, const std::vector<std::pair<std::string, int32_t>>& partitions,
+    std::function<void(result<std::vector<errc>>)> cb) {
+  std::vector<errc> result(partitions.size(), errc::none);
+  std::vector<GroupStore::record> recs;
+  std::vector<std::pair<std::string, int32_t>> deleted;
+  int32_t partition = 0;
+  {
+    std::lock_guard lock(mu_);
+    errc e = serves_locked(group);
+    auto it = groups_.find(group);
+    if (e == errc::none &&
+        (it == groups_.end() || it->second.group->state() == group_state::dead)) {
+      e = errc::group_id_not_found;
+    }
+    if (e != errc::none) return cb(make_error(e, "{}", errc_description(e)));
+    const Group& g = *it->second.group;
+    std::set<std::string> subscribed;
+    if (g.state() != group_state::empty) {
+      if (g.protocol_type() != protocol::consumer_protocol_type) {
+        return cb(make_error(errc::non_empty_group,
+                             "group {} has members and is not a consumer group", group));
+      }
+      // The topics some member subscribes to, from the subscriptions of the chosen protocol.
+      for (const auto& [_, m] : g.members()) {
+        for (const auto& [name, metadata] : m.protocols) {
+          if (!g.protocol_name() || name != *g.protocol_name()) continue;
+          auto sub = protocol::decode_subscription_versioned(metadata);
+          if (sub) subscribed.insert(sub->second.topics.begin(), sub->second.topics.end());
+        }
+      }
+    }
+    partition = partition_for(group);
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      const auto& [topic, p] = partitions[i];
+      if (subscribed.count(topic)) {
+        result[i] = errc::group_subscribed_to_topic;
+        continue;
+      }
+      if (it->second.offsets.committed.count({topic, p})) {
+        recs.emplace_back(encode_key(OffsetCommitKey{group, topic, p}), std::nullopt);
+        deleted.emplace_back(topic, p);
+      }
+    }
+  }
+  if (recs.empty()) return cb(std::move(result));
+  store_->append(partition, std::move(recs),
+                 [this, group, deleted, result, partitions, cb = std::move(cb)](errc err) mutable {
+                   errc mapped = store_error(err);
+                   if (mapped == errc::none) {
+                     std::lock_guard lock(mu_);
+                     auto it = groups_.find(group);
+                     if (it != groups_.end()) {
+                       for (const auto& tp : deleted) it->second.offsets.committed.erase(tp);
+                     }
+                   } else {
+                     for (size_t i = 0; i < partitions.size(); ++i) {
+                       if (result[i] == errc::none) result[i] = mapped;
+                     }
+                   }
+                   cb(std::move(result));
+                 });
 }
 
 void GroupCoordinator::tick(int64_t now) {

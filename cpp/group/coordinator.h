@@ -131,13 +131,21 @@ class GroupCoordinator {
   std::vector<GroupListing> list() const;
   // Deletes an empty group and its offsets (tombstones). NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND.
   void delete_group(const std::string& group, std::function<void(errc)> cb);
+  // Deletes some of a group's committed offsets (OffsetDelete, KIP-496), as Kafka's classic
+  // groups do: any of an empty group's; of a consumer group with members, only those of topics
+  // no member subscribes to (GROUP_SUBSCRIBED_TO_TOPIC for the others); none of a non-empty
+  // group of another protocol type (NON_EMPTY_GROUP). `cb` gets the request's error, or one
+  // error per partition, in order.
+  void delete_offsets(const std::string& group,
+                      const std::vector<std::pair<std::string, int32_t>>& partitions,
+                      std::function<void(result<std::vector<errc>>)> cb);
 
   // Session expiries and rebalance timeouts.
   void tick(int64_t now);
 
  private:
   struct Offsets {
-    std::map<std::pair<std::string, int32_t>, OffsetValue> committed;
+    std::map<std::pair<std::string, int32_t>, OffsetCommitValue> committed;
   };
   struct Entry {
     std::unique_ptr<Group> group;

@@ -200,6 +200,10 @@ void Group::join(const JoinRequest& req, int64_t now, Outbox& out,
     // KIP-394: a new dynamic member gets its id first and joins again with it, so that a
     // member whose JoinGroup response is lost does not leave a ghost member behind.
     std::string id = new_member_id(req.client_id);
+    if (!req.require_known_member_id) {
+      // JoinGroup before version 4 has no second round: the member joins with its new id now.
+      return add_and_rebalance(id, "a member joined");
+    }
     pending_members_[id] = now + req.session_timeout_ms;
     return answer(out, cb, join_error(errc::member_id_required, id));
   }

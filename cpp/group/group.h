@@ -72,6 +72,9 @@ struct JoinRequest {
   int32_t rebalance_timeout_ms = 300'000;
   std::string protocol_type;
   std::vector<std::pair<std::string, bytes>> protocols;  // by preference
+  // KIP-394: a new member is first answered MEMBER_ID_REQUIRED with its id (JoinGroup v4+);
+  // false for older versions, whose members join at once.
+  bool require_known_member_id = true;
 };
 
 struct Member {

@@ -6,17 +6,13 @@ namespace shoal::group {
 
 namespace {
 
-constexpr int16_t offset_key_version = 1;
-constexpr int16_t group_key_version = 2;
-constexpr int16_t offset_value_version = 3;
-constexpr int16_t group_value_version = 3;
-
 template <typename T>
 bytes with_version(int16_t version, const T& body) {
-  bytes out(2);
-  store_be<int16_t>(out.data(), version);
-  bytes b = protocol::encode(body);
-  out.insert(out.end(), b.begin(), b.end());
+  bytes out;
+  out.reserve(2 + body.size(version));
+  protocol::Writer w(out);
+  w.write_int16(version);
+  body.write(w, version);
   return out;
 }
 
@@ -26,53 +22,48 @@ result<int16_t> version_of(bytes_view data, const char* what) {
 }
 
 template <typename T>
-result<T> body(bytes_view data, const char* what) {
-  auto r = protocol::decode<T>(data.subspan(2));
+result<T> body(bytes_view data, int16_t version, const char* what) {
+  if (version < T::lowest_version || version > T::highest_version) {
+    return make_error(errc::invalid_record, "{} version {} is not one of {} to {}", what, version,
+                      T::lowest_version, T::highest_version);
+  }
+  auto r = protocol::decode<T>(data.subspan(2), version);
   if (!r) return make_error(errc::invalid_record, "{}: {}", what, r.err().message);
   return r;
 }
 
 }  // namespace
 
-bytes encode_key(const OffsetKey& k) {
-  return with_version(offset_key_version, k);
+bytes encode_key(const OffsetCommitKey& k) {
+  return with_version(offset_commit_key_version, k);
 }
-bytes encode_key(const GroupKey& k) {
-  return with_version(group_key_version, k);
+bytes encode_key(const GroupMetadataKey& k) {
+  return with_version(group_metadata_key_version, k);
 }
-bytes encode_value(const OffsetValue& v) {
-  return with_version(offset_value_version, v);
+bytes encode_value(const OffsetCommitValue& v) {
+  return with_version(offset_commit_value_version, v);
 }
-bytes encode_value(const GroupValue& v) {
-  return with_version(group_value_version, v);
+bytes encode_value(const GroupMetadataValue& v) {
+  return with_version(group_metadata_value_version, v);
 }
 
 result<CoordinatorRecord> decode_record(bytes_view key, std::optional<bytes_view> value) {
   SHOAL_ASSIGN_OR_RETURN(int16_t kv, version_of(key, "a key"));
   if (kv == 0 || kv == 1) {
-    // Versions 0 and 1 of the offset key have the same fields.
     OffsetRecord r;
-    SHOAL_ASSIGN_OR_RETURN(r.key, body<OffsetKey>(key, "offset commit key"));
+    SHOAL_ASSIGN_OR_RETURN(r.key, body<OffsetCommitKey>(key, kv, "offset commit key"));
     if (value) {
       SHOAL_ASSIGN_OR_RETURN(int16_t vv, version_of(*value, "an offset commit value"));
-      if (vv != offset_value_version) {
-        return make_error(errc::invalid_record, "offset commit value version {} is not {}", vv,
-                          offset_value_version);
-      }
-      SHOAL_ASSIGN_OR_RETURN(r.value, body<OffsetValue>(*value, "offset commit value"));
+      SHOAL_ASSIGN_OR_RETURN(r.value, body<OffsetCommitValue>(*value, vv, "offset commit value"));
     }
     return CoordinatorRecord(std::move(r));
   }
-  if (kv == group_key_version) {
+  if (kv == group_metadata_key_version) {
     GroupRecord r;
-    SHOAL_ASSIGN_OR_RETURN(r.key, body<GroupKey>(key, "group metadata key"));
+    SHOAL_ASSIGN_OR_RETURN(r.key, body<GroupMetadataKey>(key, kv, "group metadata key"));
     if (value) {
       SHOAL_ASSIGN_OR_RETURN(int16_t vv, version_of(*value, "a group metadata value"));
-      if (vv != group_value_version) {
-        return make_error(errc::invalid_record, "group metadata value version {} is not {}", vv,
-                          group_value_version);
-      }
-      SHOAL_ASSIGN_OR_RETURN(r.value, body<GroupValue>(*value, "group metadata value"));
+      SHOAL_ASSIGN_OR_RETURN(r.value, body<GroupMetadataValue>(*value, vv, "group metadata value"));
     }
     return CoordinatorRecord(std::move(r));
   }

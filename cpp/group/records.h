@@ -1,6 +1,5 @@
 // The records a group coordinator keeps in the internal topic __consumer_offsets, in Kafka's
-// own layout (its OffsetCommitKey/Value and GroupMetadataKey/Value schemas, non-flexible
-// versions, which Shoal's codec encodes byte for byte as Kafka does): a committed offset is
+// own layout (its OffsetCommitKey/Value and GroupMetadataKey/Value schemas): a committed offset is
 // keyed by (group, topic, partition), a group's membership by the group. The topic is
 // compacted, so the latest record per key is what survives; a null value (tombstone) deletes.
 // Formats: docs/consumer-groups.md.
@@ -14,6 +13,7 @@
 
 #include "common/result.h"
 #include "protocol/codec.h"
+#include "protocol/gen/group_records.h"
 
 namespace shoal::group {
 
@@ -22,102 +22,30 @@ using protocol::bytes_view;
 
 inline constexpr std::string_view offsets_topic = "__consumer_offsets";
 
-// Key version 1: a committed offset.
-struct OffsetKey {
-  std::string group;
-  std::string topic;
-  int32_t partition = 0;
-  template <typename V>
-  void visit(V& v) {
-    v(group);
-    v(topic);
-    v(partition);
-  }
-  friend bool operator==(const OffsetKey&, const OffsetKey&) = default;
-};
+// The keys and values (OffsetCommitKey, OffsetCommitValue, GroupMetadataKey,
+// GroupMetadataValue) are declared in cpp/protocol/schemas/formats/group_records.schema.
+using MemberMetadata = GroupMetadataValue::MemberMetadata;
 
-// Value version 3.
-struct OffsetValue {
-  int64_t offset = -1;
-  int32_t leader_epoch = -1;
-  std::string metadata;
-  int64_t commit_timestamp = -1;
-  template <typename V>
-  void visit(V& v) {
-    v(offset);
-    v(leader_epoch);
-    v(metadata);
-    v(commit_timestamp);
-  }
-  friend bool operator==(const OffsetValue&, const OffsetValue&) = default;
-};
+// The versions Shoal writes (Kafka 3.x writes the same); any version up to the schema's
+// highest is read.
+inline constexpr int16_t offset_commit_key_version = 1;
+inline constexpr int16_t group_metadata_key_version = 2;
+inline constexpr int16_t offset_commit_value_version = 3;
+inline constexpr int16_t group_metadata_value_version = 3;
 
-// Key version 2: a group's membership.
-struct GroupKey {
-  std::string group;
-  template <typename V>
-  void visit(V& v) {
-    v(group);
-  }
-  friend bool operator==(const GroupKey&, const GroupKey&) = default;
-};
-
-struct MemberValue {
-  std::string member_id;
-  std::optional<std::string> group_instance_id;
-  std::string client_id;
-  std::string client_host;
-  int32_t rebalance_timeout = 0;
-  int32_t session_timeout = 0;
-  bytes subscription;
-  bytes assignment;
-  template <typename V>
-  void visit(V& v) {
-    v(member_id);
-    v(group_instance_id);
-    v(client_id);
-    v(client_host);
-    v(rebalance_timeout);
-    v(session_timeout);
-    v(subscription);
-    v(assignment);
-  }
-  friend bool operator==(const MemberValue&, const MemberValue&) = default;
-};
-
-// Value version 3.
-struct GroupValue {
-  std::string protocol_type;
-  int32_t generation = 0;
-  std::optional<std::string> protocol;
-  std::optional<std::string> leader;
-  int64_t current_state_timestamp = -1;
-  std::vector<MemberValue> members;
-  template <typename V>
-  void visit(V& v) {
-    v(protocol_type);
-    v(generation);
-    v(protocol);
-    v(leader);
-    v(current_state_timestamp);
-    v(members);
-  }
-  friend bool operator==(const GroupValue&, const GroupValue&) = default;
-};
-
-bytes encode_key(const OffsetKey& k);
-bytes encode_key(const GroupKey& k);
-bytes encode_value(const OffsetValue& v);
-bytes encode_value(const GroupValue& v);
+bytes encode_key(const OffsetCommitKey& k);
+bytes encode_key(const GroupMetadataKey& k);
+bytes encode_value(const OffsetCommitValue& v);
+bytes encode_value(const GroupMetadataValue& v);
 
 // One record of __consumer_offsets, decoded. A null value decodes to nullopt (a tombstone).
 struct OffsetRecord {
-  OffsetKey key;
-  std::optional<OffsetValue> value;
+  OffsetCommitKey key;
+  std::optional<OffsetCommitValue> value;
 };
 struct GroupRecord {
-  GroupKey key;
-  std::optional<GroupValue> value;
+  GroupMetadataKey key;
+  std::optional<GroupMetadataValue> value;
 };
 using CoordinatorRecord = std::variant<OffsetRecord, GroupRecord>;
 

@@ -234,6 +234,12 @@ result<bool> ClusterRegion::remove_if_abandoned(const std::string& cluster) {
 
 ClusterRegion::~ClusterRegion() = default;
 
+void ClusterRegion::set_advertised_listener(const std::string& host, int32_t port) {
+  auto& s = header()->brokers[slot_];
+  copy_fixed(s.advertised_host, sizeof(s.advertised_host), host);
+  s.advertised_port.store(port, std::memory_order_release);
+}
+
 void ClusterRegion::publish(broker_state state, const std::string& inbox_name,
                             uint64_t inbox_incarnation) {
   auto& s = header()->brokers[slot_];
@@ -276,6 +282,10 @@ std::vector<BrokerInfo> ClusterRegion::brokers(int64_t stale_ms) const {
     b.process = check_process(ProcessIdentity{s.pid, s.start_time, s.pid_ns});
     b.inbox_incarnation = s.inbox_incarnation.load(std::memory_order_acquire);
     b.storage_failed = s.storage_failed.load(std::memory_order_acquire) != 0;
+    b.advertised_port = s.advertised_port.load(std::memory_order_acquire);
+    if (b.advertised_port > 0) {
+      b.advertised_host = fixed_string(s.advertised_host, sizeof(s.advertised_host));
+    }
     out.push_back(b);
   }
   return out;

@@ -31,6 +31,8 @@ struct BrokerInfo {
   bool storage_failed = false;
   int64_t heartbeat_age_ms = 0;
   uint64_t inbox_incarnation = 0;
+  std::string advertised_host;  // the Kafka listener clients reach it at; "" for none
+  int32_t advertised_port = 0;
 };
 
 class ClusterRegion {
@@ -55,6 +57,8 @@ class ClusterRegion {
 
   // --- broker side ---
   void publish(broker_state state, const std::string& inbox_name, uint64_t inbox_incarnation);
+  // Records the broker's advertised Kafka listener; call before publish(running).
+  void set_advertised_listener(const std::string& host, int32_t port);
   void heartbeat();
   // Marks the slot empty (a clean stop).
   void leave();

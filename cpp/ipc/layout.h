@@ -13,7 +13,7 @@
 
 namespace shoal::ipc {
 
-inline constexpr uint32_t layout_version = 2;
+inline constexpr uint32_t layout_version = 3;
 inline constexpr size_t cache_line = 64;
 
 enum class region_kind : uint32_t { cluster = 1, inbox = 2, session = 3 };
@@ -140,8 +140,14 @@ struct alignas(cache_line) BrokerSlot {
   std::atomic<uint64_t> inbox_incarnation;
   std::atomic<int64_t> heartbeat_ms;  // CLOCK_MONOTONIC ms
   char inbox_name[128];
+  // The broker's advertised Kafka listener (advertised.listeners), written before `state`
+  // says running; port 0 and an empty host: none.
+  std::atomic<int32_t> advertised_port;
+  char advertised_host[124];
 };
-static_assert(sizeof(BrokerSlot) == 3 * cache_line);
+static_assert(sizeof(BrokerSlot) == 5 * cache_line);
+static_assert(offsetof(BrokerSlot, advertised_port) == 176);
+static_assert(offsetof(BrokerSlot, advertised_host) == 180);
 
 // The metadata image the controller publishes (an encoded cluster::PublishedImage).
 inline constexpr size_t image_capacity = 4u << 20;

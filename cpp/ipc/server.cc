@@ -80,6 +80,15 @@ void ServerSession::respond(uint64_t correlation_id, bytes_view payload) {
   write_locked(correlation_id, payload);
 }
 
+void ServerSession::drop(const std::string& why) {
+  {
+    std::lock_guard lock(drop_mu_);
+    if (drop_reason_.empty()) drop_reason_ = why;
+  }
+  drop_requested_.store(true, std::memory_order_release);
+  if (server_ != nullptr && !closed()) server_->mark_pending(slot_);
+}
+
 bool ServerSession::flush_locked() {
   while (!queue_.empty()) {
     auto& q = queue_.front();
@@ -275,6 +284,7 @@ bool Server::serve_session(uint32_t slot, const request_handler& handler) {
     if (msg.type == message_type::request) {
       handler(session, msg.correlation_id, msg.payload);
     }
+    if (session->drop_requested_.load(std::memory_order_acquire)) break;
     if (session->requests_->consume(msg)) session->requests_->wake_producer();
     if (n == 255) mark_pending(slot);
   }
@@ -284,6 +294,13 @@ bool Server::serve_session(uint32_t slot, const request_handler& handler) {
   }
   if (session->overflowed_.load(std::memory_order_acquire)) {
     release_slot(slot, "it stopped reading responses");
+  } else if (session->drop_requested_.load(std::memory_order_acquire)) {
+    std::string why;
+    {
+      std::lock_guard lock(session->drop_mu_);
+      why = "dropped: " + session->drop_reason_;
+    }
+    release_slot(slot, why.c_str());
   }
   return worked;
 }

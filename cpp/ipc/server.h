@@ -42,6 +42,9 @@ class ServerSession {
  public:
   // Sends a response. Never blocks: queued when the client's ring is full.
   void respond(uint64_t correlation_id, bytes_view payload);
+  // Ends the session (a request it cannot parse, as a TCP connection is closed): the broker
+  // releases it on its next pass, and the client's pending requests fail with _TRANSPORT.
+  void drop(const std::string& why);
   bool closed() const { return closed_.load(std::memory_order_acquire); }
   uint32_t slot() const { return slot_; }
   int32_t client_pid() const { return client_.pid; }
@@ -70,6 +73,9 @@ class ServerSession {
   size_t max_response_ = 0;
   std::atomic<bool> closed_{false};
   std::atomic<bool> overflowed_{false};
+  std::atomic<bool> drop_requested_{false};
+  std::mutex drop_mu_;
+  std::string drop_reason_;  // guarded by drop_mu_
 };
 
 class Server {

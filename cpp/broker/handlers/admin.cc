@@ -29,19 +29,19 @@ bool wanted(const std::optional<std::vector<std::string>>& keys, const std::stri
 // A topic's configs: every topic-level key with its effective value and where it comes from
 // (the topic's override, this broker's configuration, or Kafka's default).
 void describe_topic(BrokerServices& s, const protocol::DescribeConfigsRequest& req,
-                    const protocol::DescribeConfigsRequest::Resource& r,
-                    protocol::DescribeConfigsResponse::Result& out) {
+                    const protocol::DescribeConfigsRequest::DescribeConfigsResource& r,
+                    protocol::DescribeConfigsResponse::DescribeConfigsResult& out) {
   auto view = s.view();
   const cluster::TopicState* t = view ? view->image.topic(r.resource_name) : nullptr;
   if (t == nullptr) {
-    out.error = errc::unknown_topic_or_partition;
+    out.error_code = errc::unknown_topic_or_partition;
     out.error_message = fmt::format("Topic '{}' does not exist.", r.resource_name);
     return;
   }
   cluster::TopicConfig defaults = s.partitions.topic_defaults();
   auto effective = defaults.with(t->configs);
   if (!effective) {
-    out.error = effective.code();
+    out.error_code = effective.code();
     out.error_message = effective.err().message;
     return;
   }
@@ -61,14 +61,14 @@ void describe_topic(BrokerServices& s, const protocol::DescribeConfigsRequest& r
   }
   for (const auto& d : cluster::topic_config_definitions()) {
     if (!wanted(r.configuration_keys, d.name)) continue;
-    protocol::DescribeConfigsResponse::Config c;
+    protocol::DescribeConfigsResponse::DescribeConfigsResourceResult c;
     c.name = d.name;
     c.value = effective->get(d.name);
-    c.type = type_of(d.type);
+    c.config_type = type_of(d.type);
     // Highest precedence first, as Kafka lists synonyms: the topic's override, this broker's
     // dynamic config, the cluster-wide dynamic default, the broker's properties, the default.
     auto bk = broker_key.find(d.name);
-    std::vector<protocol::DescribeConfigsResponse::Synonym> synonyms;
+    std::vector<protocol::DescribeConfigsResponse::DescribeConfigsSynonym> synonyms;
     if (t->configs.count(d.name)) {
       synonyms.push_back(
           {d.name, t->configs.at(d.name), protocol::config_source::dynamic_topic_config});
@@ -90,7 +90,7 @@ void describe_topic(BrokerServices& s, const protocol::DescribeConfigsRequest& r
     }
     synonyms.push_back({bk != broker_key.end() ? bk->second : d.name, fresh.get(d.name),
                         protocol::config_source::default_config});
-    c.source = synonyms.front().source;
+    c.config_source = synonyms.front().source;
     if (req.include_synonyms) c.synonyms = std::move(synonyms);
     if (req.include_documentation) c.documentation = d.doc;
     out.configs.push_back(std::move(c));
@@ -99,11 +99,11 @@ void describe_topic(BrokerServices& s, const protocol::DescribeConfigsRequest& r
 
 // A broker's configs: every broker key with its value; the dynamic ones say so.
 void describe_broker(BrokerServices& s, const protocol::DescribeConfigsRequest& req,
-                     const protocol::DescribeConfigsRequest::Resource& r,
-                     protocol::DescribeConfigsResponse::Result& out) {
+                     const protocol::DescribeConfigsRequest::DescribeConfigsResource& r,
+                     protocol::DescribeConfigsResponse::DescribeConfigsResult& out) {
   bool cluster_wide = r.resource_name.empty();
   if (!cluster_wide && r.resource_name != std::to_string(s.config.broker_id)) {
-    out.error = errc::invalid_request;
+    out.error_code = errc::invalid_request;
     out.error_message = fmt::format(
         "broker {} cannot describe the configs of broker {}: send the request to that broker",
         s.config.broker_id, r.resource_name);
@@ -121,28 +121,28 @@ void describe_broker(BrokerServices& s, const protocol::DescribeConfigsRequest& 
   auto effective = s.partitions.topic_defaults();
   for (const auto& d : broker_config_definitions()) {
     if (!wanted(r.configuration_keys, d.name)) continue;
-    protocol::DescribeConfigsResponse::Config c;
+    protocol::DescribeConfigsResponse::DescribeConfigsResourceResult c;
     c.name = d.name;
-    c.type = type_of(d.type);
+    c.config_type = type_of(d.type);
     if (d.type.empty() || d.type == "(as the topic key)") {
       for (const auto& td : cluster::topic_config_definitions()) {
-        if (td.name == d.topic_synonym) c.type = type_of(td.type);
+        if (td.name == d.topic_synonym) c.config_type = type_of(td.type);
       }
     }
     c.read_only = !BrokerConfig::is_dynamic(d.name);
     std::optional<std::string> value;
     if (dyn_mine.count(d.name)) {
       value = dyn_mine.at(d.name);
-      c.source = protocol::config_source::dynamic_broker_config;
+      c.config_source = protocol::config_source::dynamic_broker_config;
     } else if (dyn_all.count(d.name)) {
       value = dyn_all.at(d.name);
-      c.source = protocol::config_source::dynamic_default_broker_config;
+      c.config_source = protocol::config_source::dynamic_default_broker_config;
     } else if (cluster_wide) {
       continue;  // the cluster-wide resource lists only its dynamic configs, as Kafka's
     } else if (s.config.static_props.count(d.name)) {
-      c.source = protocol::config_source::static_broker_config;
+      c.config_source = protocol::config_source::static_broker_config;
     } else {
-      c.source = protocol::config_source::default_config;
+      c.config_source = protocol::config_source::default_config;
     }
     if (!value && BrokerConfig::is_dynamic(d.name)) {
       value = effective.get(d.topic_synonym);  // static and Kafka's default, as in force
@@ -173,16 +173,15 @@ void describe_broker(BrokerServices& s, const protocol::DescribeConfigsRequest& 
 
 }  // namespace
 
-void handle_create_partitions(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
-  auto req = protocol::decode<protocol::CreatePartitionsRequest>(body);
-  if (!req) return ctx.respond_error(errc::invalid_request, req.err().message);
+void handle(BrokerServices& s, RequestContext& ctx, protocol::CreatePartitionsRequest& request) {
+  auto* req = &request;
   protocol::CreatePartitionsResponse resp;
   std::set<std::string> seen;
   for (const auto& t : req->topics) {
     auto& r = resp.results.emplace_back();
     r.name = t.name;
     if (!seen.insert(t.name).second) {
-      r.error = errc::invalid_request;
+      r.error_code = errc::invalid_request;
       r.error_message = fmt::format("topic {} appears twice in the request", t.name);
       continue;
     }
@@ -195,46 +194,45 @@ void handle_create_partitions(BrokerServices& s, RequestContext& ctx, protocol::
     }
     auto st = s.controller.create_partitions(t.name, t.count, assignment, req->validate_only);
     if (!st) {
-      r.error = st.code();
+      r.error_code = st.code();
       r.error_message = st.err().message;
     }
   }
   ctx.respond(resp);
 }
 
-void handle_elect_leaders(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
-  auto req = protocol::decode<protocol::ElectLeadersRequest>(body);
-  if (!req) return ctx.respond_error(errc::invalid_request, req.err().message);
+void handle(BrokerServices& s, RequestContext& ctx, protocol::ElectLeadersRequest& request) {
+  auto* req = &request;
   std::vector<std::pair<std::string, int32_t>> asked;
   if (req->topic_partitions) {
     for (const auto& t : *req->topic_partitions) {
-      for (auto p : t.partitions) asked.emplace_back(t.topic, p());
+      for (auto p : t.partitions) asked.emplace_back(t.topic, p);
     }
   }
   protocol::ElectLeadersResponse resp;
+  // Version 0 has no election type: it asks for the preferred leaders.
   auto results =
       s.controller.elect_leaders(req->election_type == protocol::election_type::preferred, asked);
   if (!results) {
-    resp.error = results.code();
+    resp.error_code = results.code();
     return ctx.respond(resp);
   }
   for (const auto& [topic, p, e] : *results) {
     if (resp.replica_election_results.empty() ||
         resp.replica_election_results.back().topic != topic) {
-      resp.replica_election_results.push_back({topic, {}});
+      resp.replica_election_results.emplace_back().topic = topic;
     }
-    protocol::ElectLeadersResponse::Partition rp;
+    protocol::ElectLeadersResponse::PartitionResult rp;
     rp.partition_id = partition_id(p);
-    rp.error = e;
+    rp.error_code = e;
     if (e != errc::none) rp.error_message = std::string(errc_description(e));
     resp.replica_election_results.back().partition_result.push_back(std::move(rp));
   }
   ctx.respond(resp);
 }
 
-void handle_describe_configs(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
-  auto req = protocol::decode<protocol::DescribeConfigsRequest>(body);
-  if (!req) return ctx.respond_error(errc::invalid_request, req.err().message);
+void handle(BrokerServices& s, RequestContext& ctx, protocol::DescribeConfigsRequest& request) {
+  auto* req = &request;
   protocol::DescribeConfigsResponse resp;
   for (const auto& r : req->resources) {
     auto& out = resp.results.emplace_back();
@@ -245,7 +243,7 @@ void handle_describe_configs(BrokerServices& s, RequestContext& ctx, protocol::b
     } else if (r.resource_type == protocol::config_resource_type::broker) {
       describe_broker(s, *req, r, out);
     } else {
-      out.error = errc::invalid_request;
+      out.error_code = errc::invalid_request;
       out.error_message =
           fmt::format("resource type {} has no configs here (topics: 2, brokers: 4)",
                       static_cast<int>(r.resource_type));
@@ -254,10 +252,9 @@ void handle_describe_configs(BrokerServices& s, RequestContext& ctx, protocol::b
   ctx.respond(resp);
 }
 
-void handle_incremental_alter_configs(BrokerServices& s, RequestContext& ctx,
-                                      protocol::bytes_view body) {
-  auto req = protocol::decode<protocol::IncrementalAlterConfigsRequest>(body);
-  if (!req) return ctx.respond_error(errc::invalid_request, req.err().message);
+void handle(BrokerServices& s, RequestContext& ctx,
+            protocol::IncrementalAlterConfigsRequest& request) {
+  auto* req = &request;
   protocol::IncrementalAlterConfigsResponse resp;
   for (const auto& r : req->resources) {
     auto& out = resp.responses.emplace_back();
@@ -293,16 +290,15 @@ void handle_incremental_alter_configs(BrokerServices& s, RequestContext& ctx,
                       static_cast<int>(r.resource_type));
     }
     if (!st) {
-      out.error = st.code();
+      out.error_code = st.code();
       out.error_message = st.err().message;
     }
   }
   ctx.respond(resp);
 }
 
-void handle_delete_records(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
-  auto req = protocol::decode<protocol::DeleteRecordsRequest>(body);
-  if (!req) return ctx.respond_error(errc::invalid_request, req.err().message);
+void handle(BrokerServices& s, RequestContext& ctx, protocol::DeleteRecordsRequest& request) {
+  auto* req = &request;
   auto resp = std::make_shared<protocol::DeleteRecordsResponse>();
   struct Waiting {
     size_t topic, partition;
@@ -320,14 +316,14 @@ void handle_delete_records(BrokerServices& s, RequestContext& ctx, protocol::byt
       auto part = s.partitions.get(t.name, p.partition_index());
       if (!part) {
         auto view = s.view();
-        rp.error = view && view->image.partition(t.name, p.partition_index())
-                       ? errc::not_leader_or_follower
-                       : errc::unknown_topic_or_partition;
+        rp.error_code = view && view->image.partition(t.name, p.partition_index())
+                            ? errc::not_leader_or_follower
+                            : errc::unknown_topic_or_partition;
         continue;
       }
       auto r = part->delete_records_before(p.offset);
       if (!r) {
-        rp.error = r.code();
+        rp.error_code = r.code();
         continue;
       }
       rp.low_watermark = *r;
@@ -342,15 +338,15 @@ void handle_delete_records(BrokerServices& s, RequestContext& ctx, protocol::byt
     bool all = true;
     for (auto& w : *waiting) {
       auto& rp = resp->topics[w.topic].partitions[w.partition];
-      if (rp.error != errc::none || w.target() < 0) continue;
+      if (rp.error_code != errc::none || w.target() < 0) continue;
       if (!w.part->is_leader() || w.part->leader_epoch() != w.epoch) {
-        rp.error = errc::not_leader_or_follower;
+        rp.error_code = errc::not_leader_or_follower;
         w.target = offset(-1);
       } else if (w.part->low_watermark() >= w.target) {
         rp.low_watermark = w.part->low_watermark();
         w.target = offset(-1);
       } else if (force) {
-        rp.error = errc::request_timed_out;
+        rp.error_code = errc::request_timed_out;
         w.target = offset(-1);
       } else {
         all = false;

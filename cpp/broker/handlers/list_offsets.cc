@@ -1,62 +1,116 @@
 // ListOffsets: the earliest and latest offsets of a partition, or the first offset at or
-// after a timestamp (what offsets_for_times and get_watermark_offsets ask).
+// after a timestamp (what offsets_for_times and get_watermark_offsets ask). OffsetForLeaderEpoch:
+// where a leader epoch ends, for clients validating their position after a leader change.
 #include "broker/handlers/handlers.h"
 
 namespace shoal::broker {
 
-void handle_list_offsets(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
-  auto decoded = protocol::decode<protocol::ListOffsetsRequest>(body);
-  if (!decoded) return ctx.respond_error(errc::invalid_request, decoded.err().message);
-  const auto& req = *decoded;
+namespace {
+// Special timestamps of ListOffsets (Kafka's ListOffsetsRequest constants).
+constexpr int64_t latest_timestamp = -1;    // the log end offset (consumers: high watermark)
+constexpr int64_t earliest_timestamp = -2;  // the log start offset
+constexpr int64_t max_timestamp = -3;       // the record with the largest timestamp
+}  // namespace
+
+void handle(BrokerServices& s, RequestContext& ctx, protocol::ListOffsetsRequest& req) {
   protocol::ListOffsetsResponse resp;
   for (const auto& t : req.topics) {
     auto& rt = resp.topics.emplace_back();
     rt.name = t.name;
     for (const auto& p : t.partitions) {
       auto& rp = rt.partitions.emplace_back();
-      rp.partition = p.partition;
-      auto part = s.partitions.get(t.name, p.partition());
+      rp.partition_index = p.partition_index;
+      auto fail = [&rp](errc e, std::string msg) {
+        rp.error_code = e;
+        rp.error_message = std::move(msg);
+      };
+      auto part = s.partitions.get(t.name, p.partition_index());
       if (!part) {
-        rp.error = errc::unknown_topic_or_partition;
-        rp.error_message = fmt::format("this broker does not host {}/{}", t.name, p.partition);
+        fail(errc::unknown_topic_or_partition,
+             fmt::format("this broker does not host {}/{}", t.name, p.partition_index));
         continue;
       }
       if (!part->is_leader()) {
-        rp.error = errc::not_leader_or_follower;
-        rp.error_message = fmt::format("broker {} is not the leader of {}/{}", s.config.broker_id,
-                                       t.name, p.partition);
+        fail(errc::not_leader_or_follower,
+             fmt::format("broker {} is not the leader of {}/{}", s.config.broker_id, t.name,
+                         p.partition_index));
+        continue;
+      }
+      if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch()) {
+        fail(p.current_leader_epoch() < part->leader_epoch() ? errc::fenced_leader_epoch
+                                                             : errc::unknown_leader_epoch,
+             fmt::format("leader epoch {} is not the current {}", p.current_leader_epoch,
+                         part->leader_epoch()));
         continue;
       }
       offset hw = part->high_watermark();
       rp.leader_epoch = leader_epoch(part->leader_epoch());
       int64_t ts = p.timestamp();
-      if (ts == protocol::ListOffsetsRequest::earliest_timestamp()) {
+      if (ts == earliest_timestamp) {
         rp.offset = part->log().log_start_offset();
-      } else if (ts == protocol::ListOffsetsRequest::latest_timestamp()) {
+      } else if (ts == latest_timestamp) {
         // Consumers see up to the high watermark; followers (replica_id >= 0) the log end.
         rp.offset = req.replica_id() >= 0 ? part->log().log_end_offset() : hw;
-      } else if (ts == protocol::ListOffsetsRequest::max_timestamp()) {
+      } else if (ts == max_timestamp) {
         auto found = part->log().find_offset_of_max_timestamp();
         if (!found) {
-          rp.error = found.err().code;
-          rp.error_message = found.err().message;
+          fail(found.err().code, found.err().message);
         } else if (found->has_value() && (*found)->off < hw) {
           rp.offset = (*found)->off;
           rp.timestamp = timestamp_ms((*found)->timestamp);
         }
       } else if (ts < 0) {
-        rp.error = errc::invalid_request;
-        rp.error_message = fmt::format("timestamp {} is neither a time nor -1, -2 or -3", ts);
+        fail(errc::invalid_request,
+             fmt::format("timestamp {} is neither a time nor -1, -2 or -3", ts));
       } else {
         auto found = part->log().find_offset_by_timestamp(ts);
         if (!found) {
-          rp.error = found.err().code;
-          rp.error_message = found.err().message;
+          fail(found.err().code, found.err().message);
         } else if (found->has_value() && (*found)->off < hw) {
           rp.offset = (*found)->off;
           rp.timestamp = timestamp_ms((*found)->timestamp);
         }
         // Otherwise offset -1: no record that recent (librdkafka reads it as the end).
+      }
+      // Version 0 answers with a list of offsets (at most max_num_offsets of them).
+      if (ctx.version() == 0 && rp.error_code == errc::none && rp.offset() >= 0 &&
+          p.max_num_offsets > 0) {
+        rp.old_style_offsets.push_back(rp.offset());
+      }
+    }
+  }
+  ctx.respond(resp);
+}
+
+void handle(BrokerServices& s, RequestContext& ctx, protocol::OffsetForLeaderEpochRequest& req) {
+  protocol::OffsetForLeaderEpochResponse resp;
+  for (const auto& t : req.topics) {
+    auto& rt = resp.topics.emplace_back();
+    rt.topic = t.topic;
+    for (const auto& p : t.partitions) {
+      auto& rp = rt.partitions.emplace_back();
+      rp.partition = p.partition;
+      auto part = s.partitions.get(t.topic, p.partition());
+      if (!part) {
+        rp.error_code = errc::unknown_topic_or_partition;
+        continue;
+      }
+      if (!part->is_leader()) {
+        rp.error_code = errc::not_leader_or_follower;
+        continue;
+      }
+      if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch()) {
+        rp.error_code = p.current_leader_epoch() < part->leader_epoch()
+                            ? errc::fenced_leader_epoch
+                            : errc::unknown_leader_epoch;
+        continue;
+      }
+      // The largest epoch not above the one asked for, and where it ends (the log end for the
+      // current epoch); -1 and -1 when every epoch this log knows is newer (Kafka's
+      // UNDEFINED_EPOCH and UNDEFINED_EPOCH_OFFSET).
+      if (auto end = part->log().end_offset_for_epoch(p.leader_epoch())) {
+        rp.leader_epoch = leader_epoch(end->first);
+        rp.end_offset = end->second;
       }
     }
   }

@@ -10,10 +10,7 @@
 
 namespace shoal::broker {
 
-void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
-  auto decoded = protocol::decode<protocol::ProduceRequest>(body);
-  if (!decoded) return ctx.respond_error(errc::invalid_request, decoded.err().message);
-  protocol::ProduceRequest& req = *decoded;
+void handle(BrokerServices& s, RequestContext& ctx, protocol::ProduceRequest& req) {
   auto resp = std::make_shared<protocol::ProduceResponse>();
   struct Waiting {
     size_t topic, partition;
@@ -23,16 +20,25 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
   };
   auto waiting = std::make_shared<std::vector<Waiting>>();
   bool bad_acks = req.acks != 0 && req.acks != 1 && req.acks != -1;
-  for (auto& t : req.topics) {
-    auto& rt = resp->topics.emplace_back();
+  // Kafka 4 refuses these versions (KIP-896) yet advertises them: librdkafka before 2.x
+  // checks for Produce v0 to decide what the broker supports.
+  bool refused = ctx.version() <= 2;
+  for (auto& t : req.topic_data) {
+    auto& rt = resp->responses.emplace_back();
     rt.name = t.name;
-    for (auto& p : t.partitions) {
-      auto& rp = rt.partitions.emplace_back();
+    for (auto& p : t.partition_data) {
+      auto& rp = rt.partition_responses.emplace_back();
       rp.index = p.index;
+      rp.base_offset = offset(-1);
       auto fail = [&rp](errc code, std::string msg) {
-        rp.error = code;
+        rp.error_code = code;
         rp.error_message = std::move(msg);
       };
+      if (refused) {
+        fail(errc::unsupported_version,
+             fmt::format("Produce v{} is not supported: use v3 or later", ctx.version()));
+        continue;
+      }
       if (bad_acks) {
         fail(errc::invalid_required_acks,
              fmt::format("acks must be 0, 1 or -1 (all), not {}", req.acks));
@@ -48,7 +54,11 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
              fmt::format("this broker does not host {}/{}", t.name, p.index));
         continue;
       }
-      auto info = part->append_as_leader(std::span<uint8_t>(p.records), req.acks,
+      if (!p.records) {
+        fail(errc::corrupt_message, "the records of a produce request are null");
+        continue;
+      }
+      auto info = part->append_as_leader(std::span<uint8_t>(*p.records), req.acks,
                                          p.expected_log_end_offset);
       if (!info) {
         fail(info.err().code, info.err().message);
@@ -59,13 +69,13 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
       rp.log_start_offset = info->log_start_offset;
       s.delayed.wake(t.name, p.index());  // followers and consumers waiting for data
       if (req.acks == -1 && !part->committed(info->last_offset + 1)) {
-        waiting->push_back({resp->topics.size() - 1, rt.partitions.size() - 1, part,
+        waiting->push_back({resp->responses.size() - 1, rt.partition_responses.size() - 1, part,
                             info->last_offset + 1, part->leader_epoch()});
       }
     }
   }
-  // acks=0: the producer waits for nothing, as in Kafka.
-  if (req.acks == 0 && !bad_acks) return;
+  // acks=0: the producer waits for nothing, not even an error, as in Kafka.
+  if (req.acks == 0) return ctx.no_response();
   if (waiting->empty()) return ctx.respond(*resp);
 
   // acks=all: answer when every waiting partition is committed, fails, or times out.
@@ -77,10 +87,10 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
       [resp, waiting, shared_ctx](bool force) {
         bool done = true;
         for (auto& w : *waiting) {
-          auto& rp = resp->topics[w.topic].partitions[w.partition];
-          if (rp.error != errc::none || w.end() < 0) continue;
+          auto& rp = resp->responses[w.topic].partition_responses[w.partition];
+          if (rp.error_code != errc::none || w.end() < 0) continue;
           if (!w.part->is_leader() || w.part->leader_epoch() != w.epoch) {
-            rp.error = errc::not_leader_or_follower;
+            rp.error_code = errc::not_leader_or_follower;
             rp.error_message = fmt::format(
                 "{} lost its leadership before the records were replicated", w.part->name());
             w.end = offset(-1);
@@ -88,7 +98,7 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
             // As Kafka: the ISR that took the records must still be big enough, or they were
             // committed by fewer replicas than the producer asked for.
             if (static_cast<int32_t>(w.part->isr_size()) < w.part->config().min_insync_replicas) {
-              rp.error = errc::not_enough_replicas_after_append;
+              rp.error_code = errc::not_enough_replicas_after_append;
               rp.error_message = fmt::format(
                   "{}: the in-sync replicas shrank below min.insync.replicas={} before the "
                   "records were acknowledged",
@@ -98,7 +108,8 @@ void handle_produce(BrokerServices& s, RequestContext& ctx, protocol::bytes_view
           } else if (force) {
             bool too_few =
                 static_cast<int32_t>(w.part->isr_size()) < w.part->config().min_insync_replicas;
-            rp.error = too_few ? errc::not_enough_replicas_after_append : errc::request_timed_out;
+            rp.error_code =
+                too_few ? errc::not_enough_replicas_after_append : errc::request_timed_out;
             rp.error_message =
                 fmt::format("{}: the records were not replicated to every in-sync replica in time",
                             w.part->name());

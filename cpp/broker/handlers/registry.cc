@@ -1,4 +1,4 @@
-// The registry: which handler serves which API.
+// The registry: which handler serves which API, and the checks every request passes first.
 #include "broker/handlers/handlers.h"
 
 #include "common/logger.h"
@@ -7,80 +7,82 @@ namespace shoal::broker {
 
 namespace {
 
-using handler_fn = void (*)(BrokerServices&, RequestContext&, protocol::bytes_view);
+spdlog::logger& log() {
+  return logger("broker");
+}
 
-struct route {
-  protocol::api_key key;
-  handler_fn fn;
-};
+template <typename Req>
+void run(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
+  auto req = protocol::decode<Req>(body, ctx.version());
+  if (!req) {
+    log().warn("closing the connection of client '{}' ({}): {}", ctx.client_id(), ctx.client_host,
+               req.err().message);
+    return ctx.close(req.err().message);
+  }
+  handle(s, ctx, *req);
+}
 
-constexpr route routes[] = {
-    {protocol::api_key::produce, handle_produce},
-    {protocol::api_key::fetch, handle_fetch},
-    {protocol::api_key::list_offsets, handle_list_offsets},
-    {protocol::api_key::metadata, handle_metadata},
-    {protocol::api_key::api_versions, handle_api_versions},
-    {protocol::api_key::create_topics, handle_create_topics},
-    {protocol::api_key::delete_topics, handle_delete_topics},
-    {protocol::api_key::alter_partition, handle_alter_partition},
-    {protocol::api_key::controlled_shutdown, handle_controlled_shutdown},
-    {protocol::api_key::init_producer_id, handle_init_producer_id},
-    {protocol::api_key::find_coordinator, handle_find_coordinator},
-    {protocol::api_key::join_group, handle_join_group},
-    {protocol::api_key::sync_group, handle_sync_group},
-    {protocol::api_key::heartbeat, handle_heartbeat},
-    {protocol::api_key::leave_group, handle_leave_group},
-    {protocol::api_key::offset_commit, handle_offset_commit},
-    {protocol::api_key::offset_fetch, handle_offset_fetch},
-    {protocol::api_key::describe_groups, handle_describe_groups},
-    {protocol::api_key::list_groups, handle_list_groups},
-    {protocol::api_key::delete_groups, handle_delete_groups},
-    {protocol::api_key::create_partitions, handle_create_partitions},
-    {protocol::api_key::elect_leaders, handle_elect_leaders},
-    {protocol::api_key::describe_configs, handle_describe_configs},
-    {protocol::api_key::incremental_alter_configs, handle_incremental_alter_configs},
-    {protocol::api_key::delete_records, handle_delete_records},
-};
+void answer_unsupported_api_versions(RequestContext& ctx) {
+  protocol::ApiVersionsResponse resp;
+  resp.error_code = errc::unsupported_version;
+  for (const auto& a : protocol::all_apis()) {
+    auto& k = resp.api_keys.emplace_back();
+    k.api_key = a.key;
+    k.min_version = a.lowest_version;
+    k.max_version = a.highest_version;
+  }
+  ctx.header.request_api_version = 0;  // Kafka answers at version 0, which every client reads
+  ctx.respond(resp);
+}
 
 }  // namespace
 
-std::vector<protocol::api_key> supported_apis() {
-  std::vector<protocol::api_key> v;
-  for (const auto& r : routes) v.push_back(r.key);
-  return v;
-}
-
 void dispatch(BrokerServices& s, RequestContext ctx, protocol::bytes_view frame) {
-  auto decoded = protocol::decode_request_header(frame);
+  auto decoded = protocol::decode_request_frame(frame);
   if (!decoded) {
-    auto corr = protocol::peek_correlation_id(frame);
-    ctx.header.correlation_id = corr.value_or(0);
-    ctx.respond_error(errc::invalid_request, decoded.err().message);
-    return;
+    log().warn("closing a connection ({}): {}", ctx.client_host, decoded.err().message);
+    return ctx.close(decoded.err().message);
   }
-  ctx.header = decoded->first;
-  if (ctx.header.version != protocol::protocol_version) {
-    ctx.respond_error(
-        errc::unsupported_version,
-        fmt::format("{} version {} is not supported (only {})", protocol::api_name(ctx.header.key),
-                    ctx.header.version, protocol::protocol_version));
-    return;
+  ctx.header = decoded->header;
+  const protocol::api_info* api = protocol::find_api(static_cast<int16_t>(ctx.api()));
+  if (api == nullptr) {
+    std::string why =
+        fmt::format("API key {} is not one this broker serves", static_cast<int16_t>(ctx.api()));
+    log().warn("closing the connection of client '{}' ({}): {}", ctx.client_id(), ctx.client_host,
+               why);
+    return ctx.close(why);
   }
-  for (const auto& r : routes) {
-    if (r.key == ctx.header.key) {
-      r.fn(s, ctx, decoded->second);
-      return;
-    }
+  if (ctx.api() == protocol::api_key::api_versions && ctx.version() > api->highest_version) {
+    return answer_unsupported_api_versions(ctx);
   }
-  ctx.respond_error(errc::unsupported_version, fmt::format("this broker does not serve {} requests",
-                                                           protocol::api_name(ctx.header.key)));
+  if (ctx.version() < api->lowest_version || ctx.version() > api->highest_version) {
+    std::string why = fmt::format("{} version {} is not supported (only {} to {})", api->name,
+                                  ctx.version(), api->lowest_version, api->highest_version);
+    log().warn("closing the connection of client '{}' ({}): {}", ctx.client_id(), ctx.client_host,
+               why);
+    return ctx.close(why);
+  }
+  switch (ctx.api()) {
+#define SHOAL_ROUTE(e, key, name, Req, Resp) \
+  case protocol::api_key::e:                 \
+    return run<protocol::Req>(s, ctx, decoded->body);
+    SHOAL_PROTOCOL_APIS(SHOAL_ROUTE)
+#undef SHOAL_ROUTE
+  }
 }
 
-void handle_api_versions(BrokerServices&, RequestContext& ctx, protocol::bytes_view body) {
-  auto req = protocol::decode<protocol::ApiVersionsRequest>(body);
-  if (!req) return ctx.respond_error(errc::invalid_request, req.err().message);
+void handle(BrokerServices&, RequestContext& ctx, protocol::ApiVersionsRequest&) {
   protocol::ApiVersionsResponse resp;
-  for (auto k : supported_apis()) resp.api_keys.push_back({k, 0, 0});
+  for (const auto& a : protocol::all_apis()) {
+    auto& k = resp.api_keys.emplace_back();
+    k.api_key = a.key;
+    k.min_version = a.lowest_version;
+    k.max_version = a.highest_version;
+  }
+  // Shoal's own additions, so that Shoal's clients use them only with brokers that have them
+  // (Kafka's clients skip the unknown tag).
+  resp.shoal_features = {std::string(protocol::feature_conditional_append),
+                         std::string(protocol::feature_held_heartbeat)};
   ctx.respond(resp);
 }
 

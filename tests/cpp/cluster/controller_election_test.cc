@@ -154,7 +154,7 @@ class ControllerElectionTest : public ::testing::Test {
     auto raw = observer_->read_image(0);
     EXPECT_TRUE(raw.has_value());
     if (!raw) return {};
-    auto img = protocol::decode<PublishedImage>(raw->second);
+    auto img = protocol::decode<PublishedImage>(raw->second, 0);
     EXPECT_TRUE(img) << img.err().to_string();
     if (!img) return {};
     EXPECT_EQ(static_cast<uint64_t>(img->version), raw->first);
@@ -189,7 +189,7 @@ class ControllerElectionTest : public ::testing::Test {
     AlterPartitionRequest r;
     r.broker_id = node_id(broker);
     auto& t = r.topics.emplace_back();
-    t.name = topic;
+    t.topic_name = topic;
     auto& part = t.partitions.emplace_back();
     part.partition_index = partition_id(p);
     part.leader_epoch = shoal::leader_epoch(leader_epoch);
@@ -199,9 +199,9 @@ class ControllerElectionTest : public ::testing::Test {
   }
 
   // Sends one partition's AlterPartition and returns its answer for that partition.
-  AlterPartitionResponse::Partition alter(int32_t broker, const std::string& topic, int32_t p,
-                                          int32_t leader_epoch, std::vector<int32_t> isr,
-                                          int32_t partition_epoch) {
+  AlterPartitionResponse::PartitionData alter(int32_t broker, const std::string& topic, int32_t p,
+                                              int32_t leader_epoch, std::vector<int32_t> isr,
+                                              int32_t partition_epoch) {
     auto r = c_->alter_partition(
         alter_request(broker, topic, p, leader_epoch, std::move(isr), partition_epoch));
     EXPECT_TRUE(r) << r.err().to_string();
@@ -209,28 +209,28 @@ class ControllerElectionTest : public ::testing::Test {
       ADD_FAILURE() << "no answer for " << topic << "/" << p;
       return {};
     }
-    EXPECT_EQ(r->topics[0].name, topic);
+    EXPECT_EQ(r->topics[0].topic_name, topic);
     EXPECT_EQ(r->topics[0].partitions[0].partition_index, partition_id(p));
     return r->topics[0].partitions[0];
   }
 
   // The current leader asks for `isr` with the current epochs.
-  AlterPartitionResponse::Partition alter_isr(const std::string& topic, int32_t p,
-                                              std::vector<int32_t> isr) {
+  AlterPartitionResponse::PartitionData alter_isr(const std::string& topic, int32_t p,
+                                                  std::vector<int32_t> isr) {
     auto ps = state(topic, p);
     return alter(ps.leader, topic, p, ps.leader_epoch, std::move(isr), ps.partition_epoch);
   }
 
   // Expects `resp` to be refused with `code`, carrying the partition's unchanged current state,
   // and the image, the published image and the journal to be untouched.
-  void expect_refused(const std::function<AlterPartitionResponse::Partition()>& send,
+  void expect_refused(const std::function<AlterPartitionResponse::PartitionData()>& send,
                       const std::string& topic, int32_t p, errc code) {
     auto before = c_->image();
     auto version = observer_->image_version();
     auto journal_size = fs::file_size(journal());
     auto resp = send();
-    EXPECT_EQ(resp.error, code) << "got " << static_cast<int>(resp.error) << ", expected "
-                                << static_cast<int>(code);
+    EXPECT_EQ(resp.error_code, code)
+        << "got " << static_cast<int>(resp.error_code) << ", expected " << static_cast<int>(code);
     EXPECT_EQ(c_->image(), before);
     EXPECT_EQ(observer_->image_version(), version);
     EXPECT_EQ(fs::file_size(journal()), journal_size);
@@ -263,7 +263,7 @@ TEST_F(ControllerElectionTest, StoppedBrokerIsFencedFromEveryIsrAndPreferredInSy
   create(assigned("pair", {{2, 1}, {1, 3}}));
   // The ISR's order is not the preference: t/0's ISR lists 1 before 3.
   auto r = alter_isr("t", 0, {2, 1, 3});
-  ASSERT_EQ(r.error, errc::none);
+  ASSERT_EQ(r.error_code, errc::none);
   ASSERT_EQ(state("t", 0).isr, (std::vector<int32_t>{2, 1, 3}));
   std::vector<PartitionState> before;
   for (int32_t p = 0; p < 3; ++p) before.push_back(state("t", p));
@@ -436,7 +436,7 @@ TEST_F(ControllerElectionTest, WhenTheWholeIsrGoesAtOnceTheLeaderIsTheMemberKept
   create(assigned("t", {{3, 2}}));
   // ISR [2, 3] with 3 leading: the leader, not the ISR's first member, is the one known to
   // hold every committed record.
-  ASSERT_EQ(alter_isr("t", 0, {2, 3}).error, errc::none);
+  ASSERT_EQ(alter_isr("t", 0, {2, 3}).error_code, errc::none);
   stop_broker(2);
   stop_broker(3);
   tick();
@@ -544,7 +544,7 @@ TEST_F(ControllerElectionTest, RestartedBrokerCountsAsGoneAndBack) {
 
   // The new incarnation may rejoin the ISR once caught up.
   auto r = alter_isr("pair", 0, {1, 2});
-  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.error_code, errc::none);
   EXPECT_EQ(state("pair").isr, (std::vector<int32_t>{1, 2}));
 }
 
@@ -573,7 +573,7 @@ TEST_F(ControllerElectionTest, FailedStorageMakesABrokerIneligibleUntilCleared) 
   EXPECT_EQ(state("solo").leader, 2);
   EXPECT_EQ(state("solo").leader_epoch, 2);
   auto r = alter_isr("t", 0, {3, 2});
-  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.error_code, errc::none);
   EXPECT_EQ(state("t", 0).isr, (std::vector<int32_t>{3, 2}));
 }
 
@@ -582,7 +582,7 @@ TEST_F(ControllerElectionTest, FailedStorageMakesABrokerIneligibleUntilCleared) 
 TEST_F(ControllerElectionTest, AlterPartitionIsAcceptedJournaledAndPublished) {
   create(assigned("t", {{1, 2, 3}, {2, 3, 1}}));
   auto r = alter(1, "t", 0, 0, {1, 2}, 0);
-  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.error_code, errc::none);
   EXPECT_EQ(r.leader_id, node_id(1));
   EXPECT_EQ(r.leader_epoch, shoal::leader_epoch(0));
   EXPECT_EQ(ids(r.isr), (std::vector<int32_t>{1, 2}));
@@ -602,13 +602,13 @@ TEST_F(ControllerElectionTest, AlterPartitionIsAcceptedJournaledAndPublished) {
   ASSERT_TRUE(both) << both.err().to_string();
   ASSERT_EQ(both->topics.size(), 1u);
   ASSERT_EQ(both->topics[0].partitions.size(), 2u);
-  EXPECT_EQ(both->topics[0].partitions[0].error, errc::none);
-  EXPECT_EQ(both->topics[0].partitions[1].error, errc::not_leader_or_follower);
+  EXPECT_EQ(both->topics[0].partitions[0].error_code, errc::none);
+  EXPECT_EQ(both->topics[0].partitions[1].error_code, errc::not_leader_or_follower);
   EXPECT_EQ(state("t", 1).isr, (std::vector<int32_t>{2, 3}));
 
   // Grow back, from the new partition epoch.
   r = alter(1, "t", 0, 0, {1, 2, 3}, 1);
-  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.error_code, errc::none);
   EXPECT_EQ(r.partition_epoch, 2);
   auto expected = c_->image()->topics;
 
@@ -624,7 +624,7 @@ TEST_F(ControllerElectionTest, AlterPartitionIsAcceptedJournaledAndPublished) {
 
 TEST_F(ControllerElectionTest, AlterPartitionWithAStalePartitionEpochIsInvalidUpdateVersion) {
   create(assigned("t", {{1, 2, 3}}));
-  ASSERT_EQ(alter(1, "t", 0, 0, {1, 2}, 0).error, errc::none);
+  ASSERT_EQ(alter(1, "t", 0, 0, {1, 2}, 0).error_code, errc::none);
   // The leader's second proposal was built on partition epoch 0, before the first committed.
   expect_refused([&] { return alter(1, "t", 0, 0, {1}, 0); }, "t", 0, errc::invalid_update_version);
   // One from the future is no better.
@@ -634,7 +634,7 @@ TEST_F(ControllerElectionTest, AlterPartitionWithAStalePartitionEpochIsInvalidUp
   tick();
   ASSERT_EQ(state("t", 0).partition_epoch, 2);
   expect_refused([&] { return alter(1, "t", 0, 0, {1}, 1); }, "t", 0, errc::invalid_update_version);
-  EXPECT_EQ(alter(1, "t", 0, 0, {1}, 2).error, errc::none);
+  EXPECT_EQ(alter(1, "t", 0, 0, {1}, 2).error_code, errc::none);
 }
 
 TEST_F(ControllerElectionTest, AlterPartitionFromABrokerThatDoesNotLeadIsNotLeaderOrFollower) {
@@ -667,7 +667,7 @@ TEST_F(ControllerElectionTest, AlterPartitionFromABrokerThatDoesNotLeadIsNotLead
 
 TEST_F(ControllerElectionTest, AlterPartitionWithAWrongLeaderEpochIsFencedLeaderEpoch) {
   create(assigned("t", {{2, 3}}));
-  ASSERT_EQ(alter(2, "t", 0, 0, {2}, 0).error, errc::none);
+  ASSERT_EQ(alter(2, "t", 0, 0, {2}, 0).error_code, errc::none);
   // Broker 2 restarts and leads again, in epoch 1. Its previous incarnation's request (epoch
   // 0) is fenced even though it names the current partition epoch.
   restart_broker(2, 2);
@@ -685,19 +685,19 @@ TEST_F(ControllerElectionTest, AlterPartitionWithAWrongLeaderEpochIsFencedLeader
         return alter(2, "t", 0, 5, {2, 3}, ps.partition_epoch);
       },
       "t", 0, errc::fenced_leader_epoch);
-  EXPECT_EQ(alter(2, "t", 0, 1, {2, 3}, ps.partition_epoch).error, errc::none);
+  EXPECT_EQ(alter(2, "t", 0, 1, {2, 3}, ps.partition_epoch).error_code, errc::none);
 }
 
 TEST_F(ControllerElectionTest, AlterPartitionAddingADeadReplicaIsIneligibleReplica) {
   create(assigned("t", {{1, 2, 3}}));
-  ASSERT_EQ(alter_isr("t", 0, {1, 2}).error, errc::none);
+  ASSERT_EQ(alter_isr("t", 0, {1, 2}).error_code, errc::none);
   stop_broker(3);
   tick();
   expect_refused([&] { return alter_isr("t", 0, {1, 2, 3}); }, "t", 0, errc::ineligible_replica);
   // Paused past the session timeout is dead too.
   session_timeout_ms_ = 300;
   start_controller(1);
-  ASSERT_EQ(alter_isr("t", 0, {1}).error, errc::none);
+  ASSERT_EQ(alter_isr("t", 0, {1}).error_code, errc::none);
   paused_.insert(2);
   ASSERT_TRUE(tick_until([&] {
     auto live = published().live_brokers;
@@ -719,13 +719,13 @@ TEST_F(ControllerElectionTest, AlterPartitionAddingABrokerThatIsNotAReplicaIsRef
   expect_refused([&] { return alter_isr("t", 0, {1, 9}); }, "t", 0, errc::ineligible_replica);
   // An ISR without its leader, or an empty one, is not a valid ISR.
   auto before = c_->image();
-  EXPECT_NE(alter_isr("t", 0, {2}).error, errc::none);
-  EXPECT_NE(alter_isr("t", 0, {}).error, errc::none);
+  EXPECT_NE(alter_isr("t", 0, {2}).error_code, errc::none);
+  EXPECT_NE(alter_isr("t", 0, {}).error_code, errc::none);
   EXPECT_EQ(c_->image(), before);
   // Unknown topic or partition.
-  EXPECT_EQ(alter(1, "nope", 0, 0, {1}, 0).error, errc::unknown_topic_or_partition);
-  EXPECT_EQ(alter(1, "t", 1, 0, {1}, 0).error, errc::unknown_topic_or_partition);
-  EXPECT_EQ(alter(1, "t", -1, 0, {1}, 0).error, errc::unknown_topic_or_partition);
+  EXPECT_EQ(alter(1, "nope", 0, 0, {1}, 0).error_code, errc::unknown_topic_or_partition);
+  EXPECT_EQ(alter(1, "t", 1, 0, {1}, 0).error_code, errc::unknown_topic_or_partition);
+  EXPECT_EQ(alter(1, "t", -1, 0, {1}, 0).error_code, errc::unknown_topic_or_partition);
 }
 
 TEST_F(ControllerElectionTest, AlterPartitionOnAStandbyIsNotController) {
@@ -745,14 +745,14 @@ TEST_F(ControllerElectionTest, ControlledShutdownMovesLeadershipsWithoutALeaderl
   create(assigned("t", {{2, 1, 3}, {3, 2, 1}}));
   create(assigned("pair", {{1, 2}, {2, 3}}));
   create(assigned("solo", {{2}}));
-  ASSERT_EQ(alter_isr("pair", 1, {2}).error, errc::none);  // no other in-sync replica
+  ASSERT_EQ(alter_isr("pair", 1, {2}).error_code, errc::none);  // no other in-sync replica
   auto t0 = state("t", 0), t1 = state("t", 1), pair0 = state("pair", 0), pair1 = state("pair", 1),
        solo = state("solo");
   uint64_t version = observer_->image_version();
 
   auto r = c_->controlled_shutdown(2);
   ASSERT_TRUE(r) << r.err().to_string();
-  EXPECT_EQ(r->error, errc::none);
+  EXPECT_EQ(r->error_code, errc::none);
   std::set<std::pair<std::string, int32_t>> remaining;
   for (const auto& rp : r->remaining_partitions) {
     remaining.insert({rp.topic_name, rp.partition_index()});
@@ -817,7 +817,7 @@ TEST_F(ControllerElectionTest, BrokerBackFromAControlledShutdownIsEligibleAgain)
   start_broker(2, /*incarnation=*/2);
   tick();
   auto r = alter_isr("t", 0, {1, 2});
-  EXPECT_EQ(r.error, errc::none);
+  EXPECT_EQ(r.error_code, errc::none);
   EXPECT_EQ(state("t").isr, (std::vector<int32_t>{1, 2}));
 }
 
@@ -844,7 +844,7 @@ TEST_F(ControllerElectionTest, LeadershipReturnsToThePreferredReplicaOnceItIsInS
   EXPECT_EQ(state("t").leader_epoch, 1);
 
   // In sync again: the next check moves leadership back, bumping the epoch once.
-  ASSERT_EQ(alter_isr("t", 0, {1, 3, 2}).error, errc::none);
+  ASSERT_EQ(alter_isr("t", 0, {1, 3, 2}).error_code, errc::none);
   ASSERT_TRUE(tick_until([&] { return state("t").leader == 2; }));
   auto ps = state("t");
   EXPECT_EQ(ps.leader_epoch, 2);
@@ -864,7 +864,7 @@ TEST_F(ControllerElectionTest, WithoutAutoRebalanceLeadershipStaysPut) {
   tick();
   start_broker(2);
   tick();
-  ASSERT_EQ(alter_isr("t", 0, {1, 3, 2}).error, errc::none);
+  ASSERT_EQ(alter_isr("t", 0, {1, 3, 2}).error_code, errc::none);
   int64_t until = ipc::monotonic_ms() + 5 * rebalance_interval_ms_;
   while (ipc::monotonic_ms() < until) {
     tick();

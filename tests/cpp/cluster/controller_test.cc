@@ -105,7 +105,7 @@ class ControllerTest : public ::testing::Test {
     auto raw = brokers_.begin()->second->read_image(0);
     EXPECT_TRUE(raw.has_value());
     if (!raw) return {};
-    auto img = protocol::decode<PublishedImage>(raw->second);
+    auto img = protocol::decode<PublishedImage>(raw->second, 0);
     EXPECT_TRUE(img) << img.err().to_string();
     if (!img) return {};
     EXPECT_EQ(static_cast<uint64_t>(img->version), raw->first);
@@ -508,7 +508,7 @@ TEST_F(ControllerTest, PreferredElectionMovesLeadershipBackOnlyWhenItCan) {
   protocol::AlterPartitionRequest ap;
   ap.broker_id = node_id(2);
   auto& apt = ap.topics.emplace_back();
-  apt.name = "orders";
+  apt.topic_name = "orders";
   auto& app = apt.partitions.emplace_back();
   app.partition_index = partition_id(0);
   app.leader_epoch = shoal::leader_epoch(p0.leader_epoch);

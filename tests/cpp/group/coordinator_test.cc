@@ -152,18 +152,18 @@ TEST(PartitionForGroup, IsJavasStringHashCodeModuloPartitions) {
 }
 
 TEST(CoordinatorRecords, RoundTripAndRefuseGarbage) {
-  OffsetValue v{42, 7, "m", 1234};
-  auto d = decode_record(encode_key(OffsetKey{"g", "t", 3}), bytes_view(encode_value(v)));
+  OffsetCommitValue v{42, 7, "m", 1234};
+  auto d = decode_record(encode_key(OffsetCommitKey{"g", "t", 3}), bytes_view(encode_value(v)));
   ASSERT_TRUE(d);
   auto& o = std::get<OffsetRecord>(*d);
-  EXPECT_EQ(o.key, (OffsetKey{"g", "t", 3}));
+  EXPECT_EQ(o.key, (OffsetCommitKey{"g", "t", 3}));
   EXPECT_EQ(*o.value, v);
-  auto tomb = decode_record(encode_key(GroupKey{"g"}), std::nullopt);
+  auto tomb = decode_record(encode_key(GroupMetadataKey{"g"}), std::nullopt);
   ASSERT_TRUE(tomb);
   EXPECT_FALSE(std::get<GroupRecord>(*tomb).value.has_value());
   EXPECT_FALSE(decode_record(bytes{0, 9, 1}, std::nullopt));
   EXPECT_FALSE(decode_record(bytes{0}, std::nullopt));
-  bytes key = encode_key(OffsetKey{"g", "t", 3});
+  bytes key = encode_key(OffsetCommitKey{"g", "t", 3});
   key.pop_back();
   EXPECT_FALSE(decode_record(key, std::nullopt));
 }
