@@ -11,7 +11,9 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMPS := .make
 CPP_FILES := $(shell find cpp tests/cpp -name '*.cc' -o -name '*.h' 2>/dev/null)
-BUILD_INPUTS := $(CPP_FILES) $(shell find cpp tests/cpp -name CMakeLists.txt) CMakeLists.txt pyproject.toml
+PROTOCOL_INPUTS := $(shell find cpp/protocol/schemas cpp/protocol/codegen -name '*.schema' -o -name '*.py')
+BUILD_INPUTS := $(CPP_FILES) $(PROTOCOL_INPUTS) $(shell find cpp tests/cpp -name CMakeLists.txt) \
+  CMakeLists.txt pyproject.toml
 JOBS ?= $(shell nproc)
 
 .PHONY: demo test lint format cpp-test asan-test py-test install clean
@@ -40,6 +42,12 @@ $(STAMPS)/install: $(STAMPS)/venv $(BUILD_INPUTS)
 	  -Cbuild-dir=build/py -Ccmake.define.SHOAL_BUILD_TESTS=ON
 	@touch $@
 
+# Apache Kafka's client, tools and message definitions from Maven Central, into a cache outside
+# the tree: the reference the protocol tests compare Shoal with.
+$(STAMPS)/kafka: $(STAMPS)/system scripts/fetch-kafka.sh scripts/kafka/pom.xml
+	bash scripts/fetch-kafka.sh
+	@mkdir -p $(STAMPS) && touch $@
+
 cpp-test: $(STAMPS)/install
 	$(BIN)/ctest --test-dir build/py --output-on-failure -j $(JOBS)
 
@@ -50,17 +58,17 @@ asan-test: $(STAMPS)/venv
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(BIN)/ctest --test-dir build/asan --output-on-failure -j $(JOBS)
 
-py-test: $(STAMPS)/install
+py-test: $(STAMPS)/install $(STAMPS)/kafka
 	$(PY) -m pytest
 
 lint: $(STAMPS)/install
-	$(BIN)/ruff check python tests/python examples
-	$(BIN)/ruff format --check python tests/python examples
+	$(BIN)/ruff check python tests/python examples cpp/protocol/codegen
+	$(BIN)/ruff format --check python tests/python examples cpp/protocol/codegen
 	clang-format --dry-run --Werror $(CPP_FILES)
 
 format: $(STAMPS)/install
-	$(BIN)/ruff format python tests/python
-	$(BIN)/ruff check --fix python tests/python
+	$(BIN)/ruff format python tests/python examples cpp/protocol/codegen
+	$(BIN)/ruff check --fix python tests/python examples cpp/protocol/codegen
 	clang-format -i $(CPP_FILES)
 
 clean:

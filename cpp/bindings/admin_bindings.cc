@@ -83,18 +83,20 @@ void register_admin(py::module_& m) {
             req.validate_only = validate_only;
             req.timeout_ms = static_cast<int32_t>(timeout_s * 1000);
             for (const auto& [name, parts, rf, assignment, configs] : topics) {
-              protocol::CreateTopicsRequest::Topic t;
+              auto& t = req.topics.emplace_back();
               t.name = name;
               t.num_partitions = parts;
               t.replication_factor = static_cast<int16_t>(rf);
               for (size_t i = 0; i < assignment.size(); ++i) {
-                protocol::CreateTopicsRequest::Assignment as;
+                auto& as = t.assignments.emplace_back();
                 as.partition_index = partition_id(static_cast<int32_t>(i));
                 for (int32_t b : assignment[i]) as.broker_ids.push_back(node_id(b));
-                t.assignments.push_back(std::move(as));
               }
-              t.configs = configs;
-              req.topics.push_back(std::move(t));
+              for (const auto& [k, v] : configs) {
+                auto& c = t.configs.emplace_back();
+                c.name = k;
+                c.value = v;
+              }
             }
             result<protocol::CreateTopicsResponse> resp = make_error(errc::fail, "");
             {
@@ -105,7 +107,8 @@ void register_admin(py::module_& m) {
             if (!resp) throw_kafka(resp.err());
             std::vector<topic_result> out;
             for (const auto& t : resp->topics) {
-              out.emplace_back(t.name, static_cast<int>(t.error), t.error_message.value_or(""));
+              out.emplace_back(t.name, static_cast<int>(t.error_code),
+                               t.error_message.value_or(""));
             }
             return out;
           },
@@ -114,7 +117,8 @@ void register_admin(py::module_& m) {
           "delete_topics",
           [](PyAdmin& a, const std::vector<std::string>& names, double timeout_s) {
             protocol::DeleteTopicsRequest req;
-            req.topic_names = names;
+            req.topic_names = names;                                         // versions 1 to 5
+            for (const auto& n : names) req.topics.emplace_back().name = n;  // version 6
             req.timeout_ms = static_cast<int32_t>(timeout_s * 1000);
             result<protocol::DeleteTopicsResponse> resp = make_error(errc::fail, "");
             {
@@ -125,7 +129,8 @@ void register_admin(py::module_& m) {
             if (!resp) throw_kafka(resp.err());
             std::vector<topic_result> out;
             for (const auto& r : resp->responses) {
-              out.emplace_back(r.name, static_cast<int>(r.error), r.error_message.value_or(""));
+              out.emplace_back(r.name.value_or(""), static_cast<int>(r.error_code),
+                               r.error_message.value_or(""));
             }
             return out;
           },
@@ -147,8 +152,19 @@ void register_admin(py::module_& m) {
             if (!g) throw_kafka(g.err());
             auto coordinator = released([&] { return a.admin_->coordinator(group, ms); });
             int32_t cid = coordinator ? *coordinator : -1;
-            // As BrokerMetadata.host: brokers are reached through the cluster's shared memory.
-            std::string host = cid >= 0 ? "shm://" + a.admin_->cluster()->config().cluster : "";
+            // The coordinator's address, as Metadata gives it.
+            std::string host;
+            int32_t port = -1;
+            if (cid >= 0) {
+              auto md = released([&] {
+                return a.admin_->cluster()->fetch_metadata(std::vector<std::string>{}, false, ms);
+              });
+              if (md) {
+                for (const auto& b : md->brokers) {
+                  if (b.id == cid) std::tie(host, port) = std::make_pair(b.host, b.port);
+                }
+              }
+            }
             py::list members;
             for (const auto& m : g->members) {
               members.append(py::make_tuple(
@@ -156,9 +172,9 @@ void register_admin(py::module_& m) {
                   m.client_id, m.client_host,
                   member_partitions(g->protocol_type, m.member_assignment)));
             }
-            return py::make_tuple(g->group_id, static_cast<int>(g->error),
+            return py::make_tuple(g->group_id, static_cast<int>(g->error_code),
                                   g->error_message.value_or(""), g->group_state, g->protocol_type,
-                                  g->protocol_data, members, py::make_tuple(cid, host, 0));
+                                  g->protocol_data, members, py::make_tuple(cid, host, port));
           },
           py::arg("group"), py::arg("timeout"))
       .def(
@@ -168,20 +184,9 @@ void register_admin(py::module_& m) {
           [](PyAdmin& a, const std::string& group,
              const std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>& topics,
              bool require_stable, double timeout_s) {
-            protocol::OffsetFetchRequest req;
-            req.group_id = group;
-            req.require_stable = require_stable;
-            if (topics) {
-              req.topics.emplace();
-              for (const auto& [t, parts] : *topics) {
-                protocol::OffsetFetchRequest::Topic rt;
-                rt.name = t;
-                for (int32_t p : parts) rt.partition_indexes.push_back(partition_id(p));
-                req.topics->push_back(std::move(rt));
-              }
-            }
             int64_t ms = ms_or(a, timeout_s);
-            auto resp = released([&] { return a.admin_->offset_fetch(req, ms); });
+            auto resp =
+                released([&] { return a.admin_->offset_fetch(group, topics, require_stable, ms); });
             if (!resp) throw_kafka(resp.err());
             std::vector<
                 std::tuple<std::string, int32_t, int64_t, int32_t, std::optional<std::string>, int>>
@@ -189,10 +194,11 @@ void register_admin(py::module_& m) {
             for (const auto& t : resp->topics) {
               for (const auto& p : t.partitions) {
                 out.emplace_back(t.name, p.partition_index(), p.committed_offset(),
-                                 p.committed_leader_epoch(), p.metadata, static_cast<int>(p.error));
+                                 p.committed_leader_epoch(), p.metadata,
+                                 static_cast<int>(p.error_code));
               }
             }
-            return std::make_pair(static_cast<int>(resp->error), out);
+            return std::make_pair(static_cast<int>(resp->error_code), out);
           },
           py::arg("group"), py::arg("topics"), py::arg("require_stable"), py::arg("timeout"))
       .def(
@@ -205,12 +211,13 @@ void register_admin(py::module_& m) {
             protocol::OffsetCommitRequest req;
             req.group_id = group;
             for (const auto& [t, p, off, md] : offsets) {
-              if (req.topics.empty() || req.topics.back().name != t) req.topics.push_back({t, {}});
-              protocol::OffsetCommitRequest::Partition rp;
+              if (req.topics.empty() || req.topics.back().name != t) {
+                req.topics.emplace_back().name = t;
+              }
+              auto& rp = req.topics.back().partitions.emplace_back();
               rp.partition_index = partition_id(p);
               rp.committed_offset = offset(off);
               rp.committed_metadata = md;
-              req.topics.back().partitions.push_back(std::move(rp));
             }
             int64_t ms = ms_or(a, timeout_s);
             auto resp = released([&] { return a.admin_->offset_commit(req, ms); });
@@ -218,7 +225,7 @@ void register_admin(py::module_& m) {
             std::vector<std::tuple<std::string, int32_t, int>> out;
             for (const auto& t : resp->topics) {
               for (const auto& p : t.partitions) {
-                out.emplace_back(t.name, p.partition_index(), static_cast<int>(p.error));
+                out.emplace_back(t.name, p.partition_index(), static_cast<int>(p.error_code));
               }
             }
             return out;
@@ -261,16 +268,19 @@ void register_admin(py::module_& m) {
           [](PyAdmin& a, const std::vector<std::tuple<std::string, int32_t, int64_t>>& parts,
              int isolation, double timeout_s) {
             protocol::ListOffsetsRequest req;
+            req.replica_id = node_id(-1);  // a client, not a broker
             req.isolation_level = isolation == 1 ? protocol::isolation_level::read_committed
                                                  : protocol::isolation_level::read_uncommitted;
             for (const auto& [t, p, ts] : parts) {
               auto it = std::find_if(req.topics.begin(), req.topics.end(),
                                      [&](const auto& x) { return x.name == t; });
               if (it == req.topics.end()) {
-                req.topics.push_back({t, {}});
-                it = req.topics.end() - 1;
+                it = req.topics.emplace(req.topics.end());
+                it->name = t;
               }
-              it->partitions.push_back({partition_id(p), no_leader_epoch, timestamp_ms(ts)});
+              auto& rp = it->partitions.emplace_back();
+              rp.partition_index = partition_id(p);
+              rp.timestamp = timestamp_ms(ts);
             }
             int64_t ms = ms_or(a, timeout_s);
             auto resp = released([&] { return a.admin_->list_offsets(req, ms); });
@@ -278,8 +288,8 @@ void register_admin(py::module_& m) {
             std::vector<std::tuple<std::string, int32_t, int, int64_t, int64_t, int32_t>> out;
             for (const auto& t : resp->topics) {
               for (const auto& p : t.partitions) {
-                out.emplace_back(t.name, p.partition(), static_cast<int>(p.error), p.offset(),
-                                 p.timestamp(), p.leader_epoch());
+                out.emplace_back(t.name, p.partition_index(), static_cast<int>(p.error_code),
+                                 p.offset(), p.timestamp(), p.leader_epoch());
               }
             }
             return out;
@@ -297,25 +307,26 @@ void register_admin(py::module_& m) {
             req.validate_only = validate_only;
             req.timeout_ms = static_cast<int32_t>(timeout_s * 1000);
             for (const auto& [name, count, assignment] : topics) {
-              protocol::CreatePartitionsRequest::Topic t;
+              auto& t = req.topics.emplace_back();
               t.name = name;
               t.count = count;
               if (assignment) {
                 t.assignments.emplace();
                 for (const auto& reps : *assignment) {
-                  protocol::CreatePartitionsRequest::Assignment as;
+                  auto& as = t.assignments->emplace_back();
                   for (int32_t b : reps) as.broker_ids.push_back(node_id(b));
-                  t.assignments->push_back(std::move(as));
                 }
+              } else {
+                t.assignments = std::nullopt;
               }
-              req.topics.push_back(std::move(t));
             }
             int64_t ms = ms_or(a, timeout_s);
             auto resp = released([&] { return a.admin_->create_partitions(req, ms); });
             if (!resp) throw_kafka(resp.err());
             std::vector<topic_result> out;
             for (const auto& r : resp->results) {
-              out.emplace_back(r.name, static_cast<int>(r.error), r.error_message.value_or(""));
+              out.emplace_back(r.name, static_cast<int>(r.error_code),
+                               r.error_message.value_or(""));
             }
             return out;
           },
@@ -327,7 +338,7 @@ void register_admin(py::module_& m) {
           [](PyAdmin& a, int resource_type, const std::string& name,
              std::optional<std::vector<std::string>> keys, bool synonyms, bool documentation,
              double timeout_s) {
-            protocol::DescribeConfigsRequest::Resource r;
+            protocol::DescribeConfigsRequest::DescribeConfigsResource r;
             r.resource_type = static_cast<protocol::config_resource_type>(resource_type);
             r.resource_name = name;
             r.configuration_keys = std::move(keys);
@@ -341,12 +352,12 @@ void register_admin(py::module_& m) {
               for (const auto& sy : c.synonyms) {
                 syns.append(py::make_tuple(sy.name, sy.value, static_cast<int>(sy.source)));
               }
-              configs.append(py::make_tuple(c.name, c.value, c.read_only,
-                                            static_cast<int>(c.source), c.is_sensitive,
-                                            static_cast<int>(c.type), c.documentation, syns));
+              configs.append(py::make_tuple(
+                  c.name, c.value, c.read_only, static_cast<int>(c.config_source), c.is_sensitive,
+                  static_cast<int>(c.config_type), c.documentation, syns));
             }
-            return py::make_tuple(static_cast<int>(res->error), res->error_message.value_or(""),
-                                  configs);
+            return py::make_tuple(static_cast<int>(res->error_code),
+                                  res->error_message.value_or(""), configs);
           },
           py::arg("resource_type"), py::arg("name"), py::arg("keys"), py::arg("synonyms"),
           py::arg("documentation"), py::arg("timeout"))
@@ -361,13 +372,15 @@ void register_admin(py::module_& m) {
             protocol::IncrementalAlterConfigsRequest req;
             req.validate_only = validate_only;
             for (const auto& [type, name, configs] : resources) {
-              protocol::IncrementalAlterConfigsRequest::Resource r;
+              auto& r = req.resources.emplace_back();
               r.resource_type = static_cast<protocol::config_resource_type>(type);
               r.resource_name = name;
               for (const auto& [k, op, v] : configs) {
-                r.configs.push_back({k, static_cast<protocol::config_operation>(op), v});
+                auto& c = r.configs.emplace_back();
+                c.name = k;
+                c.config_operation = static_cast<protocol::config_operation>(op);
+                c.value = v;
               }
-              req.resources.push_back(std::move(r));
             }
             int64_t ms = ms_or(a, timeout_s);
             auto resp = released([&] { return a.admin_->incremental_alter_configs(req, ms); });
@@ -375,7 +388,7 @@ void register_admin(py::module_& m) {
             std::vector<std::tuple<int, std::string, int, std::string>> out;
             for (const auto& r : resp->responses) {
               out.emplace_back(static_cast<int>(r.resource_type), r.resource_name,
-                               static_cast<int>(r.error), r.error_message.value_or(""));
+                               static_cast<int>(r.error_code), r.error_message.value_or(""));
             }
             return out;
           },
@@ -395,8 +408,8 @@ void register_admin(py::module_& m) {
               req.topic_partitions.emplace();
               for (const auto& [t, p] : *partitions) {
                 auto& v = *req.topic_partitions;
-                if (v.empty() || v.back().topic != t) v.push_back({t, {}});
-                v.back().partitions.push_back(partition_id(p));
+                if (v.empty() || v.back().topic != t) v.emplace_back().topic = t;
+                v.back().partitions.push_back(p);
               }
             }
             int64_t ms = ms_or(a, timeout_s);
@@ -405,11 +418,11 @@ void register_admin(py::module_& m) {
             std::vector<std::tuple<std::string, int32_t, int, std::string>> out;
             for (const auto& r : resp->replica_election_results) {
               for (const auto& p : r.partition_result) {
-                out.emplace_back(r.topic, p.partition_id(), static_cast<int>(p.error),
+                out.emplace_back(r.topic, p.partition_id(), static_cast<int>(p.error_code),
                                  p.error_message.value_or(""));
               }
             }
-            return std::make_pair(static_cast<int>(resp->error), out);
+            return std::make_pair(static_cast<int>(resp->error_code), out);
           },
           py::arg("unclean"), py::arg("partitions"), py::arg("timeout"))
       .def(
@@ -424,10 +437,12 @@ void register_admin(py::module_& m) {
               auto it = std::find_if(req.topics.begin(), req.topics.end(),
                                      [&](const auto& x) { return x.name == t; });
               if (it == req.topics.end()) {
-                req.topics.push_back({t, {}});
-                it = req.topics.end() - 1;
+                it = req.topics.emplace(req.topics.end());
+                it->name = t;
               }
-              it->partitions.push_back({partition_id(p), offset(off)});
+              auto& rp = it->partitions.emplace_back();
+              rp.partition_index = partition_id(p);
+              rp.offset = offset(off);
             }
             int64_t ms = ms_or(a, timeout_s);
             auto resp = released([&] { return a.admin_->delete_records(req, ms); });
@@ -435,7 +450,7 @@ void register_admin(py::module_& m) {
             std::vector<std::tuple<std::string, int32_t, int, int64_t>> out;
             for (const auto& t : resp->topics) {
               for (const auto& p : t.partitions) {
-                out.emplace_back(t.name, p.partition_index(), static_cast<int>(p.error),
+                out.emplace_back(t.name, p.partition_index(), static_cast<int>(p.error_code),
                                  p.low_watermark());
               }
             }
@@ -454,8 +469,8 @@ void register_admin(py::module_& m) {
               return a.admin_->append_if_log_end(topic, partition, expected_end, records, ms);
             });
             if (!resp) throw_kafka(resp.err());
-            return std::make_tuple(static_cast<int>(resp->error), resp->error_message.value_or(""),
-                                   resp->base_offset());
+            return std::make_tuple(static_cast<int>(resp->error_code),
+                                   resp->error_message.value_or(""), resp->base_offset());
           },
           py::arg("topic"), py::arg("partition"), py::arg("expected_end"), py::arg("records"),
           py::arg("timeout"))

@@ -51,7 +51,11 @@ py::object list_topics(client::ClusterClient& cluster, const py::object& topic,
     }
     tm.attr("partitions") = parts;
     // Beyond confluent-kafka's TopicMetadata, for AdminClient.describe_topics().
-    tm.attr("_topic_id") = t.topic_id;
+    // Kafka's topic id: its two halves as Java's Uuid gives them (signed 64-bit integers).
+    tm.attr("_topic_id") = t.topic_id.is_zero()
+                               ? py::object(py::none())
+                               : py::object(py::make_tuple(static_cast<int64_t>(t.topic_id.hi),
+                                                           static_cast<int64_t>(t.topic_id.lo)));
     tm.attr("_is_internal") = t.internal;
     tops[py::str(name)] = tm;
   }

@@ -68,7 +68,7 @@ PYBIND11_MODULE(_core, m) {
         pybind11::dict configs;
         auto img = (*region)->read_image(0);
         if (img) {
-          auto pub = shoal::protocol::decode<shoal::cluster::PublishedImage>(img->second);
+          auto pub = shoal::protocol::decode<shoal::cluster::PublishedImage>(img->second, 0);
           if (pub) {
             for (int32_t b : pub->live_brokers) live.append(b);
             for (const auto& t : pub->topics) {

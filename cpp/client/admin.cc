@@ -38,13 +38,13 @@ bool should_retry(const result<Resp>& r) {
     all = all && e == errc::not_controller;
   };
   if constexpr (std::is_same_v<Resp, protocol::CreateTopicsResponse>) {
-    for (const auto& t : r->topics) check(t.error);
+    for (const auto& t : r->topics) check(t.error_code);
   } else if constexpr (std::is_same_v<Resp, protocol::CreatePartitionsResponse>) {
-    for (const auto& t : r->results) check(t.error);
+    for (const auto& t : r->results) check(t.error_code);
   } else if constexpr (std::is_same_v<Resp, protocol::ElectLeadersResponse>) {
-    check(r->error);
+    check(r->error_code);
   } else {
-    for (const auto& t : r->responses) check(t.error);
+    for (const auto& t : r->responses) check(t.error_code);
   }
   return any && all;
 }
@@ -100,9 +100,9 @@ result<protocol::ElectLeadersResponse> Admin::elect_leaders(
                                                                                       timeout_ms);
 }
 
-result<protocol::DescribeConfigsResponse::Result> Admin::describe_configs(
-    const protocol::DescribeConfigsRequest::Resource& resource, bool synonyms, bool documentation,
-    int64_t timeout_ms) {
+result<protocol::DescribeConfigsResponse::DescribeConfigsResult> Admin::describe_configs(
+    const protocol::DescribeConfigsRequest::DescribeConfigsResource& resource, bool synonyms,
+    bool documentation, int64_t timeout_ms) {
   protocol::DescribeConfigsRequest req;
   req.resources.push_back(resource);
   req.include_synonyms = synonyms;
@@ -167,18 +167,25 @@ result<int32_t> Admin::coordinator(const std::string& group, int64_t timeout_ms)
     int64_t left = deadline - ipc::monotonic_ms();
     if (left <= 0) return last;
     protocol::FindCoordinatorRequest req;
-    req.key = group;
+    req.key = group;                 // versions 0 to 3
+    req.coordinator_keys = {group};  // version 4
     auto resp = cluster_->call<protocol::FindCoordinatorRequest, protocol::FindCoordinatorResponse>(
         -1, req, left);
-    if (resp && resp->error == errc::none && resp->node_id() >= 0) return resp->node_id();
-    if (resp && !coordinator_moving(resp->error)) {
-      return make_error(resp->error, "{}",
-                        resp->error_message.value_or(std::string(errc_name(resp->error))));
-    }
     if (!resp) {
       last = resp.err();
     } else {
-      last = make_error(resp->error, "no coordinator for group {} yet", group);
+      errc e = resp->error_code;
+      int32_t node = resp->node_id();
+      std::optional<std::string> msg = resp->error_message;
+      if (!resp->coordinators.empty()) {
+        e = resp->coordinators.front().error_code;
+        node = resp->coordinators.front().node_id();
+        msg = resp->coordinators.front().error_message;
+      }
+      if (e == errc::none && node >= 0) return node;
+      if (!coordinator_moving(e))
+        return make_error(e, "{}", msg.value_or(std::string(errc_name(e))));
+      last = make_error(e, "no coordinator for group {} yet", group);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(retry_backoff_ms));
   }
@@ -203,14 +210,14 @@ result<Resp> Admin::to_coordinator(const std::string& group, const Req& req, int
   }
 }
 
-result<protocol::DescribeGroupsResponse::Group> Admin::describe_group(const std::string& group,
-                                                                      int64_t timeout_ms) {
+result<protocol::DescribeGroupsResponse::DescribedGroup> Admin::describe_group(
+    const std::string& group, int64_t timeout_ms) {
   protocol::DescribeGroupsRequest req;
   req.groups.push_back(group);
   SHOAL_ASSIGN_OR_RETURN(
       auto resp, (to_coordinator<protocol::DescribeGroupsRequest, protocol::DescribeGroupsResponse>(
                      group, req, timeout_ms, [](const protocol::DescribeGroupsResponse& r) {
-                       return r.groups.size() == 1 && coordinator_moving(r.groups[0].error);
+                       return r.groups.size() == 1 && coordinator_moving(r.groups[0].error_code);
                      })));
   if (resp.groups.size() != 1) {
     return make_error(errc::unknown_server_error, "DescribeGroups answered {} groups, not 1",
@@ -219,11 +226,55 @@ result<protocol::DescribeGroupsResponse::Group> Admin::describe_group(const std:
   return std::move(resp.groups[0]);
 }
 
-result<protocol::OffsetFetchResponse> Admin::offset_fetch(const protocol::OffsetFetchRequest& req,
-                                                          int64_t timeout_ms) {
-  return to_coordinator<protocol::OffsetFetchRequest, protocol::OffsetFetchResponse>(
-      req.group_id, req, timeout_ms,
-      [](const protocol::OffsetFetchResponse& r) { return coordinator_moving(r.error); });
+result<protocol::OffsetFetchResponse::OffsetFetchResponseGroup> Admin::offset_fetch(
+    const std::string& group, const TopicsAsked& topics, bool require_stable, int64_t timeout_ms) {
+  // Filled for every version: 1 to 7 ask for one group, 8 for a list of them.
+  protocol::OffsetFetchRequest req;
+  req.group_id = group;
+  req.require_stable = require_stable;
+  auto& g = req.groups.emplace_back();
+  g.group_id = group;
+  if (topics) {
+    req.topics.emplace();
+    g.topics.emplace();
+    for (const auto& [name, parts] : *topics) {
+      auto& t = req.topics->emplace_back();
+      t.name = name;
+      t.partition_indexes = parts;
+      auto& gt = g.topics->emplace_back();
+      gt.name = name;
+      gt.partition_indexes = parts;
+    }
+  } else {
+    req.topics = std::nullopt;
+    g.topics = std::nullopt;
+  }
+  // Version 8's answer as it is; an older one's in version 8's shape.
+  auto as_group = [&group](const protocol::OffsetFetchResponse& r) {
+    if (!r.groups.empty()) return r.groups.front();
+    protocol::OffsetFetchResponse::OffsetFetchResponseGroup out;
+    out.group_id = group;
+    out.error_code = r.error_code;
+    for (const auto& t : r.topics) {
+      auto& ot = out.topics.emplace_back();
+      ot.name = t.name;
+      for (const auto& p : t.partitions) {
+        auto& op = ot.partitions.emplace_back();
+        op.partition_index = p.partition_index;
+        op.committed_offset = p.committed_offset;
+        op.committed_leader_epoch = p.committed_leader_epoch;
+        op.metadata = p.metadata;
+        op.error_code = p.error_code;
+      }
+    }
+    return out;
+  };
+  SHOAL_ASSIGN_OR_RETURN(
+      auto resp, (to_coordinator<protocol::OffsetFetchRequest, protocol::OffsetFetchResponse>(
+                     group, req, timeout_ms, [&as_group](const protocol::OffsetFetchResponse& r) {
+                       return coordinator_moving(as_group(r).error_code);
+                     })));
+  return as_group(resp);
 }
 
 result<protocol::OffsetCommitResponse> Admin::offset_commit(
@@ -233,7 +284,7 @@ result<protocol::OffsetCommitResponse> Admin::offset_commit(
         // Group-wide errors are repeated on every partition.
         for (const auto& t : r.topics) {
           for (const auto& p : t.partitions) {
-            if (!coordinator_moving(p.error)) return false;
+            if (!coordinator_moving(p.error_code)) return false;
           }
         }
         return !r.topics.empty();
@@ -246,25 +297,25 @@ result<errc> Admin::delete_group(const std::string& group, int64_t timeout_ms) {
   SHOAL_ASSIGN_OR_RETURN(
       auto resp, (to_coordinator<protocol::DeleteGroupsRequest, protocol::DeleteGroupsResponse>(
                      group, req, timeout_ms, [](const protocol::DeleteGroupsResponse& r) {
-                       return r.results.size() == 1 && coordinator_moving(r.results[0].error);
+                       return r.results.size() == 1 && coordinator_moving(r.results[0].error_code);
                      })));
   if (resp.results.size() != 1) {
     return make_error(errc::unknown_server_error, "DeleteGroups answered {} groups, not 1",
                       resp.results.size());
   }
-  return resp.results[0].error;
+  return resp.results[0].error_code;
 }
 
-std::vector<protocol::ListGroupsResponse::Group> Admin::list_groups(
+std::vector<protocol::ListGroupsResponse::ListedGroup> Admin::list_groups(
     const protocol::ListGroupsRequest& req, int64_t timeout_ms,
     std::vector<std::pair<int32_t, error>>* failed) {
-  std::vector<protocol::ListGroupsResponse::Group> out;
+  std::vector<protocol::ListGroupsResponse::ListedGroup> out;
   for (int32_t id : cluster_->live_brokers()) {
     auto resp = cluster_->call<protocol::ListGroupsRequest, protocol::ListGroupsResponse>(
         id, req, timeout_ms);
-    if (!resp || resp->error != errc::none) {
+    if (!resp || resp->error_code != errc::none) {
       if (failed != nullptr) {
-        failed->emplace_back(id, resp ? make_error(resp->error,
+        failed->emplace_back(id, resp ? make_error(resp->error_code,
                                                    "broker {} could not list its "
                                                    "groups",
                                                    id)
@@ -279,62 +330,90 @@ std::vector<protocol::ListGroupsResponse::Group> Admin::list_groups(
 
 namespace {
 
-// The partition index of the per-partition entries the leader-routed calls share.
-int32_t index_of(const protocol::ListOffsetsRequest::Partition& p) {
-  return p.partition();
+// The calls routed to partition leaders (ListOffsets, DeleteRecords, Produce) share one shape
+// under different names: topics with names, each with partitions with an index (and, in the
+// response, an error). These overloads name the parts for to_leaders.
+auto& topics_of(protocol::ListOffsetsRequest& r) {
+  return r.topics;
 }
-int32_t index_of(const protocol::ListOffsetsResponse::Partition& p) {
-  return p.partition();
+auto& topics_of(protocol::ListOffsetsResponse& r) {
+  return r.topics;
 }
-int32_t index_of(const protocol::DeleteRecordsRequest::Partition& p) {
-  return p.partition_index();
+auto& topics_of(protocol::DeleteRecordsRequest& r) {
+  return r.topics;
 }
-int32_t index_of(const protocol::DeleteRecordsResponse::Partition& p) {
-  return p.partition_index();
+auto& topics_of(protocol::DeleteRecordsResponse& r) {
+  return r.topics;
 }
-int32_t index_of(const protocol::ProduceRequest::Partition& p) {
-  return p.index();
+auto& topics_of(protocol::ProduceRequest& r) {
+  return r.topic_data;
 }
-int32_t index_of(const protocol::ProduceResponse::Partition& p) {
-  return p.index();
+auto& topics_of(protocol::ProduceResponse& r) {
+  return r.responses;
 }
-void set_index(protocol::ProduceResponse::Partition& p, int32_t i) {
-  p.index = partition_id(i);
+template <typename M>
+const auto& topics_of(const M& m) {
+  return topics_of(const_cast<M&>(m));
 }
-void set_index(protocol::ListOffsetsResponse::Partition& p, int32_t i) {
-  p.partition = partition_id(i);
+template <typename T>
+auto& partitions_of(T& t) {
+  if constexpr (requires { t.partition_data; }) {
+    return t.partition_data;
+  } else if constexpr (requires { t.partition_responses; }) {
+    return t.partition_responses;
+  } else {
+    return t.partitions;
+  }
 }
-void set_index(protocol::DeleteRecordsResponse::Partition& p, int32_t i) {
-  p.partition_index = partition_id(i);
+template <typename P>
+int32_t index_of(const P& p) {
+  if constexpr (requires { p.index; }) {
+    return p.index();
+  } else {
+    return p.partition_index();
+  }
+}
+template <typename P>
+void set_index(P& p, int32_t i) {
+  if constexpr (requires { p.index; }) {
+    p.index = partition_id(i);
+  } else {
+    p.partition_index = partition_id(i);
+  }
 }
 
 }  // namespace
 
 template <typename Req, typename Resp>
 result<Resp> Admin::to_leaders(const Req& req, int64_t timeout_ms) {
-  using ReqPartition = typename decltype(Req::Topic::partitions)::value_type;
-  using RespPartition = typename decltype(Resp::Topic::partitions)::value_type;
+  using ReqTopic = typename std::remove_cvref_t<decltype(topics_of(req))>::value_type;
+  using RespTopic =
+      typename std::remove_cvref_t<decltype(topics_of(std::declval<Resp&>()))>::value_type;
+  using ReqPartition =
+      typename std::remove_cvref_t<decltype(partitions_of(std::declval<ReqTopic&>()))>::value_type;
+  using RespPartition =
+      typename std::remove_cvref_t<decltype(partitions_of(std::declval<RespTopic&>()))>::value_type;
   using Key = std::pair<std::string, int32_t>;
   int64_t deadline = ipc::monotonic_ms() + timeout_ms;
   // The answer so far for every partition asked, in the order asked.
   Resp out;
   std::map<Key, const ReqPartition*> asked;
   std::vector<std::string> topics;
-  for (const auto& t : req.topics) {
+  for (const auto& t : topics_of(req)) {
     topics.push_back(t.name);
-    auto& rt = out.topics.emplace_back();
+    auto& rt = topics_of(out).emplace_back();
     rt.name = t.name;
-    for (const auto& p : t.partitions) {
+    for (const auto& p : partitions_of(const_cast<ReqTopic&>(t))) {
       RespPartition r;
       set_index(r, index_of(p));
-      r.error = errc::leader_not_available;
-      rt.partitions.push_back(r);
+      r.error_code = errc::leader_not_available;
+      partitions_of(rt).push_back(r);
       asked[{t.name, index_of(p)}] = &p;
     }
   }
   std::map<Key, RespPartition*> slot;
-  for (auto& t : out.topics) {
-    for (auto& p : t.partitions) slot[{t.name, index_of(p)}] = &p;
+  for (auto& t : topics_of(out)) {
+    for (auto& p : partitions_of(t)) slot[{t.name, index_of(p)}] = &p;
   }
   std::set<Key> pending;
   for (const auto& [k, _] : asked) pending.insert(k);
@@ -352,17 +431,17 @@ result<Resp> Admin::to_leaders(const Req& req, int64_t timeout_ms) {
       auto ti = md->topics.find(topic);
       if (ti == md->topics.end() || ti->second.error == errc::unknown_topic_or_partition ||
           partition < 0 || static_cast<size_t>(partition) >= ti->second.partitions.size()) {
-        slot[*it]->error = errc::unknown_topic_or_partition;  // final: no retry
+        slot[*it]->error_code = errc::unknown_topic_or_partition;  // final: no retry
         it = pending.erase(it);
         continue;
       }
       int32_t leader = ti->second.partitions[static_cast<size_t>(partition)].leader;
       if (leader >= 0) {
         auto [r, fresh] = by_leader.try_emplace(leader, req);
-        if (fresh) r->second.topics.clear();  // the request's other fields, no partitions
-        auto& rt = r->second.topics;
-        if (rt.empty() || rt.back().name != topic) rt.push_back({topic, {}});
-        rt.back().partitions.push_back(*asked[*it]);
+        if (fresh) topics_of(r->second).clear();  // the request's other fields, no partitions
+        auto& rt = topics_of(r->second);
+        if (rt.empty() || rt.back().name != topic) rt.emplace_back().name = topic;
+        partitions_of(rt.back()).push_back(*asked[*it]);
       }
       ++it;
     }
@@ -371,13 +450,13 @@ result<Resp> Admin::to_leaders(const Req& req, int64_t timeout_ms) {
       if (left <= 0) break;
       auto resp = cluster_->call<Req, Resp>(leader, r, left);
       if (!resp) continue;
-      for (const auto& t : resp->topics) {
-        for (const auto& p : t.partitions) {
+      for (auto& t : topics_of(*resp)) {
+        for (const auto& p : partitions_of(t)) {
           Key k{t.name, index_of(p)};
           auto sl = slot.find(k);
           if (sl == slot.end()) continue;
           *sl->second = p;
-          if (!leader_moving(p.error)) pending.erase(k);
+          if (!leader_moving(p.error_code)) pending.erase(k);
         }
       }
     }
@@ -400,10 +479,20 @@ result<protocol::DeleteRecordsResponse> Admin::delete_records(
                                                                                      timeout_ms);
 }
 
-result<protocol::ProduceResponse::Partition> Admin::append_if_log_end(
+result<protocol::ProduceResponse::PartitionProduceResponse> Admin::append_if_log_end(
     const std::string& topic, int32_t partition, int64_t expected_end,
     const std::vector<std::pair<std::string, std::optional<std::string>>>& records,
     int64_t timeout_ms) {
+  if (expected_end >= 0) {
+    // Only a Shoal broker honours the condition (Kafka's skip the tagged field and would
+    // append unconditionally): refuse before anything is written.
+    SHOAL_ASSIGN_OR_RETURN(auto conn, cluster_->connection(-1));
+    if (!conn->has_feature(protocol::feature_conditional_append)) {
+      return make_error(errc::unsupported_version,
+                        "the cluster's brokers do not serve conditional appends (Shoal's "
+                        "addition to Produce), which the schema registry's writers need");
+    }
+  }
   storage::RecordBatchBuilder b;
   int64_t now = wall_clock_ms();
   for (const auto& [key, value] : records) {
@@ -415,18 +504,19 @@ result<protocol::ProduceResponse::Partition> Admin::append_if_log_end(
   auto built = b.build();
   if (!built) return built.err();
   protocol::ProduceRequest req;
+  req.transactional_id = std::nullopt;
   req.acks = -1;
   req.timeout_ms = static_cast<int32_t>(std::clamp<int64_t>(timeout_ms, 0, INT32_MAX));
-  auto& t = req.topics.emplace_back();
+  auto& t = req.topic_data.emplace_back();
   t.name = topic;
-  auto& p = t.partitions.emplace_back();
+  auto& p = t.partition_data.emplace_back();
   p.index = partition_id(partition);
   p.records = std::move(*built);
   p.expected_log_end_offset = offset(expected_end);
   SHOAL_ASSIGN_OR_RETURN(
       auto resp,
       (to_leaders<protocol::ProduceRequest, protocol::ProduceResponse>(req, timeout_ms)));
-  return resp.topics.at(0).partitions.at(0);
+  return resp.responses.at(0).partition_responses.at(0);
 }
 
 }  // namespace shoal::client

@@ -31,19 +31,22 @@ class Admin {
   result<protocol::ElectLeadersResponse> elect_leaders(const protocol::ElectLeadersRequest& req,
                                                        int64_t timeout_ms);
   // One resource's configs: a broker's from that broker, a topic's from any broker.
-  result<protocol::DescribeConfigsResponse::Result> describe_configs(
-      const protocol::DescribeConfigsRequest::Resource& resource, bool synonyms, bool documentation,
-      int64_t timeout_ms);
+  result<protocol::DescribeConfigsResponse::DescribeConfigsResult> describe_configs(
+      const protocol::DescribeConfigsRequest::DescribeConfigsResource& resource, bool synonyms,
+      bool documentation, int64_t timeout_ms);
   // DeleteRecords to each partition's leader, retried on leader changes (as list_offsets).
   result<protocol::DeleteRecordsResponse> delete_records(const protocol::DeleteRecordsRequest& req,
                                                          int64_t timeout_ms);
 
   // Group calls, each sent to the group's coordinator (found with FindCoordinator and looked
   // up again while it moves or loads the group's offsets), as Kafka's admin client sends them.
-  result<protocol::DescribeGroupsResponse::Group> describe_group(const std::string& group,
-                                                                 int64_t timeout_ms);
-  result<protocol::OffsetFetchResponse> offset_fetch(const protocol::OffsetFetchRequest& req,
-                                                     int64_t timeout_ms);
+  result<protocol::DescribeGroupsResponse::DescribedGroup> describe_group(const std::string& group,
+                                                                          int64_t timeout_ms);
+  // A group's committed offsets (nullopt topics: every partition the group committed), in the
+  // shape of OffsetFetch version 8 whatever version the coordinator speaks.
+  using TopicsAsked = std::optional<std::vector<std::pair<std::string, std::vector<int32_t>>>>;
+  result<protocol::OffsetFetchResponse::OffsetFetchResponseGroup> offset_fetch(
+      const std::string& group, const TopicsAsked& topics, bool require_stable, int64_t timeout_ms);
   // A commit from outside the group (generation -1), which only an empty group accepts.
   result<protocol::OffsetCommitResponse> offset_commit(const protocol::OffsetCommitRequest& req,
                                                        int64_t timeout_ms);
@@ -53,7 +56,7 @@ class Admin {
 
   // Every group of every live broker (each broker lists the groups it coordinates). A broker
   // that does not answer is reported in `failed` with its error; the rest are still listed.
-  std::vector<protocol::ListGroupsResponse::Group> list_groups(
+  std::vector<protocol::ListGroupsResponse::ListedGroup> list_groups(
       const protocol::ListGroupsRequest& req, int64_t timeout_ms,
       std::vector<std::pair<int32_t, error>>* failed);
 
@@ -68,7 +71,7 @@ class Admin {
   // Returns the partition's answer: error _CONFLICT when the log end differs, so a writer
   // that read the log to `expected_end` knows nobody appended since (the schema registry's
   // writers serialize through it). A retry of an append that did land also gets _CONFLICT.
-  result<protocol::ProduceResponse::Partition> append_if_log_end(
+  result<protocol::ProduceResponse::PartitionProduceResponse> append_if_log_end(
       const std::string& topic, int32_t partition, int64_t expected_end,
       const std::vector<std::pair<std::string, std::optional<std::string>>>& records,
       int64_t timeout_ms);

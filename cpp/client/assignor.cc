@@ -14,91 +14,27 @@ namespace shoal::client {
 
 // ---- ConsumerProtocol wire formats ----
 
-namespace {
-
-// Kafka reads a version above the newest it knows as the newest (later versions only append
-// fields); a negative one is an error on decode and a mistake on encode.
-int16_t effective_version(int16_t v) {
-  return std::min(v, consumer_protocol_version);
-}
-
-void check_encode_version(int16_t v, std::string_view what) {
-  if (v < 0) {
-    throw std::invalid_argument(fmt::format("{}: cannot encode version {}", what, v));
-  }
-}
-
-// Reads the leading int16 version; fails on truncation or a negative version.
-bool read_version(protocol::Reader& r, int16_t& version, std::string_view what, error& err) {
-  if (!r.read(version)) {
-    err = r.err();
-    return false;
-  }
-  if (version < 0) {
-    err = make_error(errc::invalid_request, "malformed {}: version {} is negative at byte 0", what,
-                     version);
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 bytes encode_subscription(const ConsumerProtocolSubscription& s) {
-  check_encode_version(s.version, ConsumerProtocolSubscription::name);
-  const int16_t v = effective_version(s.version);
-  bytes out;
-  out.reserve(sizeof(int16_t) + protocol::encoded_size(s.topics) +
-              protocol::encoded_size(s.user_data) +
-              (v >= 1 ? protocol::encoded_size(s.owned_partitions) : 0) +
-              (v >= 2 ? sizeof(int32_t) : 0) + (v >= 3 ? protocol::encoded_size(s.rack_id) : 0));
-  protocol::Writer w(out);
-  w.write_int16(v);
-  w.write(s.topics);
-  w.write(s.user_data);
-  if (v >= 1) w.write(s.owned_partitions);
-  if (v >= 2) w.write_int32(s.generation_id);
-  if (v >= 3) w.write(s.rack_id);
-  return out;
+  return protocol::encode_versioned(s, s.version);
 }
 
 bytes encode_assignment(const ConsumerProtocolAssignment& a) {
-  check_encode_version(a.version, ConsumerProtocolAssignment::name);
-  bytes out;
-  out.reserve(sizeof(int16_t) + protocol::encoded_size(a.assigned_partitions) +
-              protocol::encoded_size(a.user_data));
-  protocol::Writer w(out);
-  w.write_int16(effective_version(a.version));
-  w.write(a.assigned_partitions);
-  w.write(a.user_data);
-  return out;
+  return protocol::encode_versioned(a, a.version);
 }
 
-// Bytes after the last known field are not an error: Kafka's generated readers stop there too,
-// and that is what lets a newer client's metadata reach an older leader.
 result<ConsumerProtocolSubscription> decode_subscription(bytes_view data) {
-  protocol::Reader r(data, ConsumerProtocolSubscription::name);
+  SHOAL_ASSIGN_OR_RETURN(auto got, protocol::decode_subscription_versioned(data));
   ConsumerProtocolSubscription s;
-  error err;
-  if (!read_version(r, s.version, ConsumerProtocolSubscription::name, err)) return err;
-  const int16_t v = effective_version(s.version);
-  r.read(s.topics);
-  r.read(s.user_data);
-  if (v >= 1) r.read(s.owned_partitions);
-  if (v >= 2) r.read(s.generation_id);
-  if (v >= 3) r.read(s.rack_id);
-  if (!r.ok()) return r.err();
+  static_cast<protocol::ConsumerProtocolSubscription&>(s) = std::move(got.second);
+  s.version = got.first;
   return s;
 }
 
 result<ConsumerProtocolAssignment> decode_assignment(bytes_view data) {
-  protocol::Reader r(data, ConsumerProtocolAssignment::name);
+  SHOAL_ASSIGN_OR_RETURN(auto got, protocol::decode_assignment_versioned(data));
   ConsumerProtocolAssignment a;
-  error err;
-  if (!read_version(r, a.version, ConsumerProtocolAssignment::name, err)) return err;
-  r.read(a.assigned_partitions);
-  r.read(a.user_data);
-  if (!r.ok()) return r.err();
+  static_cast<protocol::ConsumerProtocolAssignment&>(a) = std::move(got.second);
+  a.version = got.first;
   return a;
 }
 

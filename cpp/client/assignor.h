@@ -14,23 +14,9 @@
 // partitions before it rejoins, a cooperative one keeps them and gives up only those the new
 // assignment takes away.
 //
-// ConsumerProtocol encodings (Kafka's ConsumerProtocolSubscription.json and
-// ConsumerProtocolAssignment.json, classic non-flexible encoding: big-endian int16/int32,
-// string = int16 length + bytes, nullable bytes = int32 length with -1 for null, nullable
-// string = int16 length with -1 for null, array = int32 count):
-//
-//   ConsumerProtocolSubscription =>
-//     version            int16   0..3 understood; a higher version is read as 3
-//     topics             [string]
-//     user_data          nullable bytes
-//     owned_partitions   [topic string, partitions [int32]]   version 1+
-//     generation_id      int32                                version 2+
-//     rack_id            nullable string                      version 3+
-//
-//   ConsumerProtocolAssignment =>
-//     version            int16   0..3 (the body is the same in every version)
-//     assigned_partitions [topic string, partitions [int32]]
-//     user_data          nullable bytes
+// The ConsumerProtocol messages are declared in
+// cpp/protocol/schemas/formats/consumer_protocol.schema; here they carry the version they
+// travel at.
 //
 // Thread safety: the functions are reentrant; an Assignor holds no state and may be used from
 // any number of threads at once.
@@ -47,6 +33,7 @@
 
 #include "common/result.h"
 #include "protocol/codec.h"
+#include "protocol/consumer_protocol.h"
 
 namespace shoal::client {
 
@@ -64,46 +51,22 @@ struct TopicPartition {
 
 // ---- ConsumerProtocol wire formats ----
 
-// The protocol type a consumer's JoinGroup names (Kafka's ConsumerProtocol.PROTOCOL_TYPE).
-inline constexpr std::string_view consumer_protocol_type = "consumer";
-// The newest ConsumerProtocol version Shoal reads and writes (Kafka 3.5+ writes it too).
-inline constexpr int16_t consumer_protocol_version = 3;
+using protocol::consumer_protocol_type;
+using protocol::consumer_protocol_version;
 
 // A topic with some of its partitions, as both messages group them.
-struct TopicPartitions {
-  std::string topic;
-  std::vector<int32_t> partitions;
+using TopicPartitions = protocol::TopicPartition;
 
-  bool operator==(const TopicPartitions&) const = default;
-  template <typename V>
-  void visit(V& v) {
-    v(topic);
-    v(partitions);
-  }
-};
-
-struct ConsumerProtocolSubscription {
-  static constexpr std::string_view name = "ConsumerProtocolSubscription";
-
-  // Encoding: the version to write; fields newer than it are left out. Decoding: the version
-  // the bytes carry, which may be above consumer_protocol_version.
+// A subscription with the version it travels at. Encoding: the version to write; fields newer
+// than it are left out. Decoding: the version the bytes carry, which may be above
+// consumer_protocol_version.
+struct ConsumerProtocolSubscription : protocol::ConsumerProtocolSubscription {
   int16_t version = consumer_protocol_version;
-  std::vector<std::string> topics;
-  std::optional<bytes> user_data;
-  std::vector<TopicPartitions> owned_partitions;  // version 1+; empty when older
-  int32_t generation_id = -1;                     // version 2+; -1 when older or unknown
-  std::optional<std::string> rack_id;             // version 3+; null when older
-
   bool operator==(const ConsumerProtocolSubscription&) const = default;
 };
 
-struct ConsumerProtocolAssignment {
-  static constexpr std::string_view name = "ConsumerProtocolAssignment";
-
+struct ConsumerProtocolAssignment : protocol::ConsumerProtocolAssignment {
   int16_t version = consumer_protocol_version;  // as for ConsumerProtocolSubscription
-  std::vector<TopicPartitions> assigned_partitions;
-  std::optional<bytes> user_data;
-
   bool operator==(const ConsumerProtocolAssignment&) const = default;
 };
 

@@ -24,8 +24,17 @@ ClusterClient::~ClusterClient() {
   close();
 }
 
+int16_t BrokerConnection::version_for(protocol::api_key key, int16_t lowest,
+                                      int16_t highest) const {
+  auto it = versions_.find(static_cast<int16_t>(key));
+  if (it == versions_.end()) return -1;
+  int16_t lo = std::max(lowest, it->second.first);
+  int16_t hi = std::min(highest, it->second.second);
+  return lo <= hi ? hi : -1;
+}
+
 void ClusterClient::close() {
-  std::map<int32_t, std::shared_ptr<ipc::Connection>> conns;
+  std::map<int32_t, std::shared_ptr<BrokerConnection>> conns;
   {
     std::lock_guard lock(mu_);
     conns.swap(connections_);
@@ -42,7 +51,126 @@ std::vector<int32_t> ClusterClient::live_brokers() const {
   return ids;
 }
 
-result<std::shared_ptr<ipc::Connection>> ClusterClient::connection(int32_t broker_id) {
+void BrokerConnection::when_ready(std::function<void(const status&)> f) {
+  std::unique_lock lock(mu_);
+  if (state_.load(std::memory_order_relaxed) == 0) {
+    waiting_.push_back(std::move(f));
+    return;
+  }
+  status st = outcome_;
+  lock.unlock();
+  f(st);
+}
+
+status BrokerConnection::wait_ready(int64_t timeout_ms) {
+  std::unique_lock lock(mu_);
+  if (!cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(timeout_ms, 0)),
+                    [&] { return state_.load(std::memory_order_relaxed) != 0; })) {
+    return make_error(errc::timed_out, "broker {} did not answer ApiVersions within {} ms",
+                      broker_id(), timeout_ms);
+  }
+  return outcome_;
+}
+
+void BrokerConnection::negotiated(std::map<int16_t, std::pair<int16_t, int16_t>> versions,
+                                  std::vector<std::string> features) {
+  {
+    std::lock_guard lock(mu_);
+    if (state_.load(std::memory_order_relaxed) != 0) return;
+    versions_ = std::move(versions);
+    features_ = std::move(features);
+  }
+  settle({});
+}
+
+void BrokerConnection::failed(error e) {
+  transport_->close();
+  settle(std::move(e));
+}
+
+void BrokerConnection::settle(status st) {
+  std::vector<std::function<void(const status&)>> run;
+  {
+    std::lock_guard lock(mu_);
+    if (state_.load(std::memory_order_relaxed) != 0) return;  // the first outcome stands
+    outcome_ = st;
+    state_.store(st ? 1 : 2, std::memory_order_release);
+    run.swap(waiting_);
+  }
+  cv_.notify_all();
+  for (auto& f : run) f(st);
+}
+
+result<std::shared_ptr<BrokerConnection>> ClusterClient::open_connection(int32_t broker_id) {
+  ipc::ConnectionOptions opts;
+  opts.connect_timeout_ms = std::min<int64_t>(config_.socket_timeout_ms, 2'000);
+  SHOAL_ASSIGN_OR_RETURN(auto transport, ipc::Connection::open(config_.cluster, broker_id, opts));
+  auto conn = std::make_shared<BrokerConnection>(std::move(transport));
+  negotiate(conn, protocol::ApiVersionsRequest::highest_version, true);
+  return conn;
+}
+
+void ClusterClient::negotiate(const std::shared_ptr<BrokerConnection>& conn, int16_t v,
+                              bool retry) {
+  // ApiVersions first, as every Kafka client does: a broker that does not know our version
+  // answers at version 0 with UNSUPPORTED_VERSION and its own range, and we ask again at the
+  // highest version it gave.
+  protocol::ApiVersionsRequest req;
+  req.client_software_name = "shoal";
+  req.client_software_version = SHOAL_VERSION_STRING;
+  protocol::bytes frame;
+  protocol::encode_request_to(header(protocol::api_key::api_versions, v), req, frame);
+  std::weak_ptr<BrokerConnection> weak = conn;
+  std::weak_ptr<ClusterClient> client = weak_from_this();
+  const int32_t id = conn->broker_id();
+  auto st = conn->transport().send(
+      frame, std::min<int64_t>(config_.socket_timeout_ms, 10'000),
+      [weak, client, id, v, retry](result<protocol::bytes_view> raw) {
+        auto conn = weak.lock();
+        if (!conn) return;
+        if (!raw) return conn->failed(std::move(raw).err());
+        // The response header is version 0 whatever the request's; an error answer is v0 too.
+        auto head = protocol::decode_response_frame(*raw, protocol::api_key::api_versions, v);
+        if (!head) return conn->failed(std::move(head).err());
+        auto resp = protocol::decode<protocol::ApiVersionsResponse>(head->second, v);
+        if (!resp) resp = protocol::decode<protocol::ApiVersionsResponse>(head->second, 0);
+        if (!resp) return conn->failed(std::move(resp).err());
+        std::map<int16_t, std::pair<int16_t, int16_t>> versions;
+        for (const auto& k : resp->api_keys) {
+          versions[static_cast<int16_t>(k.api_key)] = {k.min_version, k.max_version};
+        }
+        if (resp->error_code == errc::unsupported_version && retry) {
+          auto it = versions.find(static_cast<int16_t>(protocol::api_key::api_versions));
+          auto c = client.lock();
+          if (c && it != versions.end() && it->second.second < v) {
+            return c->negotiate(conn, it->second.second, false);
+          }
+        }
+        if (resp->error_code != errc::none) {
+          return conn->failed(make_error(resp->error_code, "broker {} refused ApiVersions: {}", id,
+                                         errc_description(resp->error_code)));
+        }
+        conn->negotiated(std::move(versions), std::move(resp->shoal_features));
+      });
+  if (!st) conn->failed(std::move(st).err());
+}
+
+result<std::shared_ptr<BrokerConnection>> ClusterClient::connection(int32_t broker_id) {
+  const int64_t wait_ms = std::min<int64_t>(config_.socket_timeout_ms, 10'000);
+  error last = make_error(errc::transport, "no broker to connect to");
+  // A connection whose negotiation failed is closed (broken), so the next attempt opens anew.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto conn = connection_nowait(broker_id);
+    if (!conn) return conn;
+    auto st = (*conn)->wait_ready(wait_ms);
+    if (st) return conn;
+    last = std::move(st).err();
+    if (last.code == errc::timed_out) break;
+  }
+  return last;
+}
+
+result<std::shared_ptr<BrokerConnection>> ClusterClient::connection_nowait(int32_t broker_id) {
   std::vector<int32_t> candidates;
   if (broker_id >= 0) {
     candidates.push_back(broker_id);
@@ -78,9 +206,7 @@ result<std::shared_ptr<ipc::Connection>> ClusterClient::connection(int32_t broke
       auto it = connections_.find(id);
       if (it != connections_.end() && !it->second->broken()) return it->second;
     }
-    ipc::ConnectionOptions opts;
-    opts.connect_timeout_ms = std::min<int64_t>(config_.socket_timeout_ms, 2'000);
-    auto conn = ipc::Connection::open(config_.cluster, id, opts);
+    auto conn = open_connection(id);
     if (!conn) {
       last = conn.err();
       continue;
@@ -105,10 +231,10 @@ void ClusterClient::drop_fenced_brokers() {
   auto raw = region_->read_image(seen);
   if (!raw) return;
   fenced_checked_version_.store(raw->first, std::memory_order_release);
-  auto image = protocol::decode<cluster::PublishedImage>(raw->second);
+  auto image = protocol::decode<cluster::PublishedImage>(raw->second, 0);
   if (!image) return;
   std::set<int32_t> live(image->live_brokers.begin(), image->live_brokers.end());
-  std::vector<std::shared_ptr<ipc::Connection>> doomed;
+  std::vector<std::shared_ptr<BrokerConnection>> doomed;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, c] : connections_) {
@@ -116,7 +242,7 @@ void ClusterClient::drop_fenced_brokers() {
     }
   }
   for (auto& c : doomed) {
-    c->mark_broken(
+    c->transport().mark_broken(
         fmt::format("the controller no longer counts broker {} as live", c->broker_id()));
   }
 }
@@ -128,6 +254,8 @@ constexpr size_t max_kept_frame = size_t{32} << 20;
 }  // namespace
 
 ClusterClient::FrameBuffer::FrameBuffer() : bytes(std::move(spare_frame)) {
+  // The spare keeps its capacity, never the previous frame's bytes: frames are appended.
+  bytes.clear();
   spare_frame = protocol::bytes();
 }
 
@@ -137,18 +265,16 @@ ClusterClient::FrameBuffer::~FrameBuffer() {
   }
 }
 
-status ClusterClient::send_frame(int32_t broker_id, const protocol::bytes& frame,
-                                 int64_t timeout_ms,
-                                 std::function<void(result<protocol::bytes_view>)> done) {
-  SHOAL_ASSIGN_OR_RETURN(auto conn, connection(broker_id));
-  return conn->send(frame, timeout_ms, std::move(done));
-}
-
 result<ClusterInfo> ClusterClient::fetch_metadata(
     const std::optional<std::vector<std::string>>& topics, bool allow_auto_create,
     int64_t timeout_ms) {
   protocol::MetadataRequest req;
-  req.topics = topics;
+  if (topics) {
+    req.topics.emplace();
+    for (const auto& name : *topics) req.topics->emplace_back().name = name;
+  } else {
+    req.topics = std::nullopt;
+  }
   req.allow_auto_topic_creation = allow_auto_create;
   auto resp = call<protocol::MetadataRequest, protocol::MetadataResponse>(-1, req, timeout_ms);
   if (!resp) return resp.err();
@@ -163,9 +289,10 @@ result<ClusterInfo> ClusterClient::fetch_metadata(
     }
   }
   for (const auto& t : resp->topics) {
+    if (!t.name) continue;  // asked by id only: not something this client does
     TopicInfo ti;
-    ti.name = t.name;
-    ti.error = t.error;
+    ti.name = *t.name;
+    ti.error = t.error_code;
     ti.error_message = t.error_message.value_or("");
     ti.internal = t.is_internal;
     ti.topic_id = t.topic_id;
@@ -174,14 +301,14 @@ result<ClusterInfo> ClusterClient::fetch_metadata(
       pi.id = p.partition_index();
       pi.leader = p.leader_id();
       pi.leader_epoch = p.leader_epoch();
-      pi.error = p.error;
+      pi.error = p.error_code;
       for (auto r : p.replica_nodes) pi.replicas.push_back(r());
       for (auto r : p.isr_nodes) pi.isr.push_back(r());
       ti.partitions.push_back(std::move(pi));
     }
     std::sort(ti.partitions.begin(), ti.partitions.end(),
               [](const auto& a, const auto& b) { return a.id < b.id; });
-    info.topics[t.name] = ti;
+    info.topics[*t.name] = ti;
   }
   std::lock_guard lock(mu_);
   for (const auto& [name, ti] : info.topics) {

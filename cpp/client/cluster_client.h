@@ -6,7 +6,9 @@
 // Thread safety: all methods are safe from any thread.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <future>
 #include <map>
@@ -19,7 +21,8 @@
 #include "client/client_config.h"
 #include "ipc/cluster_region.h"
 #include "ipc/connection.h"
-#include "protocol/messages.h"
+#include "protocol/frame.h"
+#include "protocol/gen/messages.h"
 
 namespace shoal::client {
 
@@ -37,7 +40,7 @@ struct TopicInfo {
   errc error = errc::none;
   std::string error_message;
   bool internal = false;
-  int64_t topic_id = 0;
+  protocol::uuid topic_id;  // Kafka's topic id; zero: unknown
   std::vector<PartitionInfo> partitions;
 };
 
@@ -55,6 +58,55 @@ struct ClusterInfo {
   std::map<std::string, TopicInfo> topics;
 };
 
+// A connection to one broker and the API versions that broker serves. Kafka's clients ask
+// ApiVersions first on every connection; so does this one, without blocking the thread that
+// opened it: requests sent before the answer wait in the connection and go out, at the
+// negotiated versions, from the thread that receives it. (A broker's own loop sends to itself
+// through this client, so waiting there for the answer would deadlock.)
+class BrokerConnection {
+ public:
+  explicit BrokerConnection(std::shared_ptr<ipc::Connection> transport)
+      : transport_(std::move(transport)) {}
+
+  // The highest version of `key` both sides serve within [lowest, highest]; -1 if none.
+  // REQUIRES: ready (when_ready ran its callback with OK, or wait_ready returned OK).
+  int16_t version_for(protocol::api_key key, int16_t lowest, int16_t highest) const;
+  // Whether the broker serves one of Shoal's additions (protocol::feature_*). REQUIRES: ready.
+  bool has_feature(std::string_view name) const {
+    return std::find(features_.begin(), features_.end(), name) != features_.end();
+  }
+  bool broken() const { return transport_->broken(); }
+  // Whether the versions are known (negotiation succeeded).
+  bool ready() const { return state_.load(std::memory_order_acquire) == 1; }
+  int32_t broker_id() const { return transport_->broker_id(); }
+  size_t max_request_bytes() const { return transport_->max_request_bytes(); }
+  ipc::Connection& transport() const { return *transport_; }
+  void close() { transport_->close(); }
+
+  // Runs `f` once the versions are known (with OK) or negotiation failed (with its error):
+  // at once on this thread if that is already so, else on the thread that learns it.
+  void when_ready(std::function<void(const status&)> f);
+  // Waits up to timeout_ms for the versions. Errors: negotiation's, or _TIMED_OUT.
+  status wait_ready(int64_t timeout_ms);
+  // Negotiation's outcome; the first call wins and runs the waiting callbacks.
+  void negotiated(std::map<int16_t, std::pair<int16_t, int16_t>> versions,
+                  std::vector<std::string> features);
+  void failed(error e);
+
+ private:
+  void settle(status st);
+
+  std::shared_ptr<ipc::Connection> transport_;
+  // Written once, before state_ leaves 0 (release); read only after (see REQUIRES above).
+  std::map<int16_t, std::pair<int16_t, int16_t>> versions_;  // api key -> (min, max)
+  std::vector<std::string> features_;
+  std::atomic<int> state_{0};  // 0 negotiating, 1 ready, 2 failed
+  std::mutex mu_;
+  std::condition_variable cv_;
+  status outcome_;
+  std::vector<std::function<void(const status&)>> waiting_;
+};
+
 class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
  public:
   static result<std::shared_ptr<ClusterClient>> connect(const ClientConfig& config);
@@ -62,8 +114,9 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
 
   const ClientConfig& config() const { return config_; }
 
-  // The connection to a broker (-1: any live broker), opened if needed.
-  result<std::shared_ptr<ipc::Connection>> connection(int32_t broker_id);
+  // The connection to a broker (-1: any live broker), opened (and its API versions asked) if
+  // needed.
+  result<std::shared_ptr<BrokerConnection>> connection(int32_t broker_id);
   // Ids of the brokers the cluster region says are alive.
   std::vector<int32_t> live_brokers() const;
 
@@ -100,49 +153,79 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
     FrameBuffer();
     ~FrameBuffer();
   };
-  status send_frame(int32_t broker_id, const protocol::bytes& frame, int64_t timeout_ms,
-                    std::function<void(result<protocol::bytes_view>)> done);
-  protocol::RequestHeader header(protocol::api_key key) {
-    return protocol::RequestHeader{key, protocol::protocol_version,
-                                   correlation_.fetch_add(1, std::memory_order_relaxed),
-                                   config_.client_id};
+  protocol::RequestHeader header(protocol::api_key key, int16_t version) {
+    protocol::RequestHeader h;
+    h.request_api_key = key;
+    h.request_api_version = version;
+    h.correlation_id = correlation_.fetch_add(1, std::memory_order_relaxed);
+    h.client_id = config_.client_id;
+    return h;
   }
+  // Opens a connection and starts asking the broker for its API versions.
+  result<std::shared_ptr<BrokerConnection>> open_connection(int32_t broker_id);
+  // Sends ApiVersions at `version` on `conn`; on an UNSUPPORTED_VERSION answer, once more at
+  // the broker's highest.
+  void negotiate(const std::shared_ptr<BrokerConnection>& conn, int16_t version, bool retry);
+  // The open (maybe still negotiating) connection to a broker (-1: any live broker).
+  result<std::shared_ptr<BrokerConnection>> connection_nowait(int32_t broker_id);
+  // Encodes and sends on a connection whose versions are known.
+  template <typename Req, typename Resp>
+  status send_ready(BrokerConnection& conn, const Req& req, int64_t timeout_ms,
+                    std::function<void(result<Resp>)> done);
 
   ClientConfig config_;
   std::unique_ptr<ipc::ClusterRegion> region_;
   mutable std::mutex mu_;
-  std::map<int32_t, std::shared_ptr<ipc::Connection>> connections_;
+  std::map<int32_t, std::shared_ptr<BrokerConnection>> connections_;
   std::map<std::string, TopicInfo> topics_;
   std::atomic<int32_t> correlation_{1};
   std::atomic<uint64_t> fenced_checked_version_{0};
 };
 
-// Decodes a response frame: the body, or the broker's ErrorResponse as an error.
+// Decodes a response frame to a request of Resp::api at `version`.
 template <typename Resp>
-result<Resp> decode_response_frame(protocol::bytes_view frame) {
-  auto decoded = protocol::decode_response_header(frame);
+result<Resp> decode_response_frame(protocol::bytes_view frame, int16_t version) {
+  auto decoded = protocol::decode_response_frame(frame, Resp::api, version);
   if (!decoded) return decoded.err();
-  if (decoded->first.error_response) {
-    auto e = protocol::decode<protocol::ErrorResponse>(decoded->second);
-    if (!e) return e.err();
-    return make_error(e->error, "{}", e->error_message.value_or("the broker refused the request"));
+  return protocol::decode<Resp>(decoded->second, version);
+}
+
+template <typename Req, typename Resp>
+status ClusterClient::send_ready(BrokerConnection& conn, const Req& req, int64_t timeout_ms,
+                                 std::function<void(result<Resp>)> done) {
+  const int16_t v = conn.version_for(Req::api, Req::lowest_version, Req::highest_version);
+  if (v < 0) {
+    return make_error(errc::unsupported_version,
+                      "broker {} serves no version of {} that this client speaks ({} to {})",
+                      conn.broker_id(), protocol::api_name(Req::api), Req::lowest_version,
+                      Req::highest_version);
   }
-  return protocol::decode<Resp>(decoded->second);
+  FrameBuffer frame;
+  protocol::encode_request_to(header(Req::api, v), req, frame.bytes);
+  if (!done) {  // no response expected (acks=0)
+    return conn.transport().send(frame.bytes, timeout_ms, nullptr);
+  }
+  return conn.transport().send(frame.bytes, timeout_ms,
+                               [v, done = std::move(done)](result<protocol::bytes_view> frame) {
+                                 if (!frame) return done(std::move(frame).err());
+                                 done(decode_response_frame<Resp>(*frame, v));
+                               });
 }
 
 template <typename Req, typename Resp>
 status ClusterClient::send(int32_t broker_id, const Req& req, int64_t timeout_ms,
                            std::function<void(result<Resp>)> done) {
-  FrameBuffer frame;
-  protocol::encode_request_to(header(Req::api), req, frame.bytes);
-  if (!done) {  // no response expected (acks=0)
-    return send_frame(broker_id, frame.bytes, timeout_ms, nullptr);
-  }
-  return send_frame(broker_id, frame.bytes, timeout_ms,
-                    [done = std::move(done)](result<protocol::bytes_view> frame) {
-                      if (!frame) return done(std::move(frame).err());
-                      done(decode_response_frame<Resp>(*frame));
-                    });
+  SHOAL_ASSIGN_OR_RETURN(auto conn, connection_nowait(broker_id));
+  if (conn->ready()) return send_ready<Req, Resp>(*conn, req, timeout_ms, std::move(done));
+  // The first requests on a new connection wait for ApiVersions' answer with a copy of the
+  // request; what goes wrong from here on reaches `done`.
+  auto held = std::make_shared<Req>(req);
+  conn->when_ready([self = shared_from_this(), conn, held, timeout_ms,
+                    done = std::move(done)](const status& st) {
+    status r = st ? self->send_ready<Req, Resp>(*conn, *held, timeout_ms, done) : st;
+    if (!r && done) done(std::move(r).err());
+  });
+  return {};
 }
 
 template <typename Req, typename Resp>

@@ -11,6 +11,26 @@ namespace shoal::client {
 
 namespace {
 
+// A ListOffsets request from a consumer (replica id -1: Kafka's default, 0, is a broker's).
+protocol::ListOffsetsRequest list_offsets_request() {
+  protocol::ListOffsetsRequest req;
+  req.replica_id = node_id(-1);
+  return req;
+}
+
+void add_list_offsets(protocol::ListOffsetsRequest& req, const std::string& topic,
+                      int32_t partition, int64_t timestamp) {
+  auto t = std::find_if(req.topics.begin(), req.topics.end(),
+                        [&](const auto& x) { return x.name == topic; });
+  if (t == req.topics.end()) {
+    t = req.topics.emplace(req.topics.end());
+    t->name = topic;
+  }
+  auto& p = t->partitions.emplace_back();
+  p.partition_index = partition_id(partition);
+  p.timestamp = timestamp_ms(timestamp);
+}
+
 spdlog::logger& log() {
   return logger("client");
 }
@@ -237,14 +257,15 @@ result<std::vector<TopicPartitionOffset>> Consumer::offsets_for_times(
                         tpo.partition);
     }
     int32_t leader = t->second.partitions[static_cast<size_t>(tpo.partition)].leader;
-    protocol::ListOffsetsRequest req;
-    req.topics.push_back(
-        {tpo.topic, {{partition_id(tpo.partition), no_leader_epoch, timestamp_ms(tpo.offset)}}});
+    protocol::ListOffsetsRequest req = list_offsets_request();
+    add_list_offsets(req, tpo.topic, tpo.partition, tpo.offset);
     auto resp = cluster_->call<protocol::ListOffsetsRequest, protocol::ListOffsetsResponse>(
         leader, req, timeout_ms);
     if (!resp) return resp.err();
     const auto& p = resp->topics.at(0).partitions.at(0);
-    if (p.error != errc::none) return make_error(p.error, "{}", errc_description(p.error));
+    if (p.error_code != errc::none) {
+      return make_error(p.error_code, "{}", errc_description(p.error_code));
+    }
     // The first offset whose timestamp is >= the one asked for; -1 (OFFSET_END) if none.
     out.push_back({tpo.topic, tpo.partition, p.offset()});
   }
@@ -407,14 +428,9 @@ void Consumer::resolve_offsets() {
           info->partitions[static_cast<size_t>(k.second)].leader < 0) {
         continue;
       }
-      auto& req = requests[info->partitions[static_cast<size_t>(k.second)].leader];
-      auto t = std::find_if(req.topics.begin(), req.topics.end(),
-                            [&](const auto& x) { return x.name == k.first; });
-      if (t == req.topics.end()) {
-        req.topics.push_back({k.first, {}});
-        t = req.topics.end() - 1;
-      }
-      t->partitions.push_back({partition_id(k.second), no_leader_epoch, timestamp_ms(ts)});
+      int32_t leader = info->partitions[static_cast<size_t>(k.second)].leader;
+      auto [it, fresh] = requests.try_emplace(leader, list_offsets_request());
+      add_list_offsets(it->second, k.first, k.second, ts);
     }
   }
   for (auto& [leader, req] : requests) {
@@ -427,10 +443,10 @@ void Consumer::resolve_offsets() {
     }
     for (const auto& t : resp->topics) {
       for (const auto& p : t.partitions) {
-        auto it = partitions_.find({t.name, p.partition()});
+        auto it = partitions_.find({t.name, p.partition_index()});
         if (it == partitions_.end() || it->second.fetch_offset >= 0) continue;
-        if (p.error != errc::none) {
-          if (leader_error(p.error)) cluster_->invalidate(t.name);
+        if (p.error_code != errc::none) {
+          if (leader_error(p.error_code)) cluster_->invalidate(t.name);
           continue;
         }
         it->second.fetch_offset = p.offset();
@@ -449,6 +465,7 @@ void Consumer::fetch_loop() {
     std::set<std::string> need_metadata;
     std::map<int32_t, protocol::FetchRequest> requests;
     std::map<int32_t, std::map<key, uint64_t>> generations;
+    std::map<protocol::uuid, std::string> names;  // Fetch v13 names topics by id
     {
       std::unique_lock lock(mu_);
       fetch_cv_.wait_for(lock, std::chrono::milliseconds(20));
@@ -492,16 +509,17 @@ void Consumer::fetch_loop() {
                                   ? protocol::isolation_level::read_committed
                                   : protocol::isolation_level::read_uncommitted;
         auto t = std::find_if(req.topics.begin(), req.topics.end(),
-                              [&](const auto& x) { return x.name == k.first; });
+                              [&](const auto& x) { return x.topic == k.first; });
         if (t == req.topics.end()) {
-          req.topics.push_back({k.first, {}});
-          t = req.topics.end() - 1;
+          t = req.topics.emplace(req.topics.end());
+          t->topic = k.first;            // up to version 12
+          t->topic_id = info->topic_id;  // from version 13
+          names[info->topic_id] = k.first;
         }
-        protocol::FetchRequest::Partition fp;
+        auto& fp = t->partitions.emplace_back();
         fp.partition = partition_id(k.second);
         fp.fetch_offset = offset(ps.fetch_offset);
         fp.partition_max_bytes = config_.max_partition_fetch_bytes;
-        t->partitions.push_back(fp);
         generations[leader][k] = ps.generation;
       }
       for (auto& [leader, gens] : generations) {
@@ -535,15 +553,16 @@ void Consumer::fetch_loop() {
       auto gens = generations[leader];
       auto st = cluster_->send<protocol::FetchRequest, protocol::FetchResponse>(
           leader, req, config_.fetch_wait_max_ms + config_.request_timeout_ms,
-          [this, leader, gens](result<protocol::FetchResponse> r) {
-            handle_fetch(leader, gens, std::move(r));
+          [this, leader, gens, names](result<protocol::FetchResponse> r) {
+            handle_fetch(leader, gens, names, std::move(r));
           });
-      if (!st) handle_fetch(leader, gens, st.err());
+      if (!st) handle_fetch(leader, gens, names, st.err());
     }
   }
 }
 
 void Consumer::handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
+                            const std::map<protocol::uuid, std::string>& names,
                             result<protocol::FetchResponse> resp) {
   int64_t now = ipc::monotonic_ms();
   std::unique_lock lock(mu_);
@@ -562,9 +581,11 @@ void Consumer::handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
     return;
   }
   bool data = false;
-  for (auto& t : resp->topics) {
+  for (auto& t : resp->responses) {
+    std::string name = t.topic;
+    if (auto n = names.find(t.topic_id); name.empty() && n != names.end()) name = n->second;
     for (auto& p : t.partitions) {
-      key k{t.name, p.partition()};
+      key k{name, p.partition_index()};
       auto it = partitions_.find(k);
       auto g = generations.find(k);
       if (it == partitions_.end() || g == generations.end() || it->second.generation != g->second) {
@@ -572,8 +593,8 @@ void Consumer::handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
       }
       PartitionState& ps = it->second;
       ps.in_flight = false;
-      if (p.error != errc::none) {
-        if (p.error == errc::offset_out_of_range) {
+      if (p.error_code != errc::none) {
+        if (p.error_code == errc::offset_out_of_range) {
           if (config_.auto_offset_reset == "error") {
             push_event_locked(ps, errc::auto_offset_reset,
                               fmt::format("offset {} is out of range for {} [{}] and "
@@ -585,12 +606,12 @@ void Consumer::handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
             ps.fetch_offset =
                 config_.auto_offset_reset == "smallest" ? offset_beginning : offset_end;
           }
-        } else if (leader_error(p.error)) {
+        } else if (leader_error(p.error_code)) {
           cluster_->invalidate(k.first);
           ps.retry_after_ms = now + config_.retry_backoff_ms;
         } else {
-          push_event_locked(ps, p.error,
-                            p.error_message.value_or(std::string(errc_description(p.error))));
+          push_event_locked(ps, p.error_code,
+                            p.error_message.value_or(std::string(errc_description(p.error_code))));
           ps.retry_after_ms = now + config_.retry_backoff_ms;
           data = true;
         }
@@ -736,9 +757,8 @@ result<std::pair<int64_t, int64_t>> Consumer::watermarks(const std::string& topi
   int32_t leader = info->partitions[static_cast<size_t>(partition)].leader;
   int64_t lo = -1, hi = -1;
   for (int64_t which : {offset_beginning, offset_end}) {
-    protocol::ListOffsetsRequest req;
-    req.topics.push_back(
-        {topic, {{partition_id(partition), no_leader_epoch, timestamp_ms(which)}}});
+    protocol::ListOffsetsRequest req = list_offsets_request();
+    add_list_offsets(req, topic, partition, which);
     auto resp = cluster_->call<protocol::ListOffsetsRequest, protocol::ListOffsetsResponse>(
         leader, req, timeout_ms);
     if (!resp) {
@@ -746,10 +766,10 @@ result<std::pair<int64_t, int64_t>> Consumer::watermarks(const std::string& topi
       return resp.err();
     }
     const auto& p = resp->topics.at(0).partitions.at(0);
-    if (p.error != errc::none) {
+    if (p.error_code != errc::none) {
       cluster_->invalidate(topic);
-      return make_error(p.error, "{}",
-                        p.error_message.value_or(std::string(errc_description(p.error))));
+      return make_error(p.error_code, "{}",
+                        p.error_message.value_or(std::string(errc_description(p.error_code))));
     }
     (which == offset_beginning ? lo : hi) = p.offset();
   }

@@ -139,6 +139,7 @@ class Consumer {
   void fetch_loop();
   void resolve_offsets();
   void handle_fetch(int32_t leader, std::map<key, uint64_t> generations,
+                    const std::map<protocol::uuid, std::string>& names,
                     result<protocol::FetchResponse> resp);
   void push_event_locked(PartitionState& ps, errc code, std::string message);
   void set_paused(const std::vector<TopicPartitionOffset>& parts, bool paused);

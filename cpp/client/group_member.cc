@@ -178,17 +178,27 @@ void GroupMember::lose_assignment(std::unique_lock<std::mutex>& lock, const char
 
 bool GroupMember::find_coordinator_locked(std::unique_lock<std::mutex>& lock) {
   protocol::FindCoordinatorRequest req;
-  req.key = config_.group_id;
+  req.key = config_.group_id;                 // versions 0 to 3
+  req.coordinator_keys = {config_.group_id};  // version 4 asks for a list
   lock.unlock();
   auto resp = cluster_->call<protocol::FindCoordinatorRequest, protocol::FindCoordinatorResponse>(
       -1, req, std::min<int64_t>(config_.request_timeout_ms, 5'000));
   lock.lock();
-  if (!resp || resp->error != errc::none) {
+  errc e = resp.code();
+  int32_t node = -1;
+  if (resp && !resp->coordinators.empty()) {
+    e = resp->coordinators.front().error_code;
+    node = resp->coordinators.front().node_id();
+  } else if (resp) {
+    e = resp->error_code;
+    node = resp->node_id();
+  }
+  if (e != errc::none) {
     log().debug("group {}: no coordinator yet: {}", config_.group_id,
-                resp ? std::string(errc_name(resp->error)) : resp.err().message);
+                resp ? std::string(errc_name(e)) : resp.err().message);
     return false;
   }
-  coordinator_ = resp->node_id();
+  coordinator_ = node;
   log().debug("group {}: coordinator is broker {}", config_.group_id, coordinator_);
   return true;
 }
@@ -221,7 +231,8 @@ std::vector<std::string> GroupMember::matching_topics(std::unique_lock<std::mute
 }
 
 result<std::vector<std::pair<std::string, bytes>>> GroupMember::compute_assignment(
-    const std::vector<protocol::JoinGroupResponse::Member>& members, const std::string& protocol) {
+    const std::vector<protocol::JoinGroupResponse::JoinGroupResponseMember>& members,
+    const std::string& protocol) {
   const Assignor* assignor = nullptr;
   for (const auto& a : assignors_) {
     if (a->name() == protocol) assignor = a.get();
@@ -316,15 +327,16 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
     m.topics = subscribed_topics_;
     if (cooperative) m.owned_partitions.assign(assigned_.begin(), assigned_.end());
     m.generation = generation_;
-    join.protocols.push_back(
-        {std::string(a->name()), encode_subscription(to_protocol_subscription(m))});
+    auto& p = join.protocols.emplace_back();
+    p.name = std::string(a->name());
+    p.metadata = encode_subscription(to_protocol_subscription(m));
   }
   int32_t coordinator = coordinator_;
   // JoinGroup waits for the whole group: up to the rebalance timeout.
   auto jr = call_interruptible<protocol::JoinGroupRequest, protocol::JoinGroupResponse>(
       lock, coordinator, join, static_cast<int64_t>(config_.max_poll_interval_ms) + 5'000);
   if (closing_) return false;
-  errc e = jr ? jr->error : jr.code();
+  errc e = jr ? jr->error_code : jr.code();
   if (e == errc::member_id_required) {
     member_id_ = jr->member_id;
     return false;  // join again with it, at once
@@ -356,14 +368,18 @@ bool GroupMember::join_and_sync(std::unique_lock<std::mutex>& lock) {
                  computed.err().message);
       return false;
     }
-    for (auto& [m, a] : *computed) sync.assignments.push_back({m, std::move(a)});
+    for (auto& [m, a] : *computed) {
+      auto& out = sync.assignments.emplace_back();
+      out.member_id = m;
+      out.assignment = std::move(a);
+    }
     log().info("group {}: leader of generation {}: assigned {} member(s) with {}", config_.group_id,
                generation, sync.assignments.size(), protocol);
   }
   auto sr = call_interruptible<protocol::SyncGroupRequest, protocol::SyncGroupResponse>(
       lock, coordinator, sync, static_cast<int64_t>(config_.max_poll_interval_ms) + 5'000);
   if (closing_) return false;
-  e = sr ? sr->error : sr.code();
+  e = sr ? sr->error_code : sr.code();
   if (e != errc::none) {
     round_failed(lock, "SyncGroup", e);
     return false;
@@ -446,7 +462,7 @@ void GroupMember::send_heartbeat(std::unique_lock<std::mutex>& lock) {
       [this, slot](result<protocol::HeartbeatResponse> r) {
         {
           std::lock_guard l(mu_);
-          slot->answer = r ? r->error : r.code();
+          slot->answer = r ? r->error_code : r.code();
         }
         cv_.notify_all();
       });
@@ -494,7 +510,10 @@ void GroupMember::leave_locked(std::unique_lock<std::mutex>& lock, const char* w
   if (!config_.group_instance_id && coordinator_ >= 0) {
     protocol::LeaveGroupRequest req;
     req.group_id = config_.group_id;
-    req.members.push_back({member_id_, std::nullopt, std::string(why)});
+    req.member_id = member_id_;  // versions 0 to 2
+    auto& m = req.members.emplace_back();
+    m.member_id = member_id_;
+    m.reason = std::string(why);
     int32_t coordinator = coordinator_;
     lock.unlock();
     (void)cluster_->call<protocol::LeaveGroupRequest, protocol::LeaveGroupResponse>(
@@ -576,14 +595,20 @@ void GroupMember::run() {
 result<std::map<TopicPartition, int64_t>> GroupMember::committed(
     const std::vector<TopicPartition>& parts, int64_t timeout_ms) {
   int64_t deadline = monotonic_ms() + timeout_ms;
+  // Versions 1 to 7 ask for one group; version 8 for a list of groups.
   protocol::OffsetFetchRequest req;
   req.group_id = config_.group_id;
   req.topics.emplace();
+  auto& group = req.groups.emplace_back();
+  group.group_id = config_.group_id;
+  group.topics.emplace();
   for (const auto& tp : parts) {
     if (req.topics->empty() || req.topics->back().name != tp.topic) {
-      req.topics->push_back({tp.topic, {}});
+      req.topics->emplace_back().name = tp.topic;
+      group.topics->emplace_back().name = tp.topic;
     }
-    req.topics->back().partition_indexes.push_back(partition_id(tp.partition));
+    req.topics->back().partition_indexes.push_back(tp.partition);
+    group.topics->back().partition_indexes.push_back(tp.partition);
   }
   while (true) {
     int32_t coordinator;
@@ -597,20 +622,27 @@ result<std::map<TopicPartition, int64_t>> GroupMember::committed(
     if (coordinator >= 0) {
       auto resp = cluster_->call<protocol::OffsetFetchRequest, protocol::OffsetFetchResponse>(
           coordinator, req, std::max<int64_t>(deadline - monotonic_ms(), 1));
-      e = resp ? resp->error : resp.code();
-      msg = resp ? std::string(errc_description(e)) : resp.err().message;
-      if (e == errc::none) {
-        std::map<TopicPartition, int64_t> out;
-        for (const auto& tp : parts) out[tp] = offset_invalid;
-        for (const auto& t : resp->topics) {
-          for (const auto& p : t.partitions) {
-            if (p.error == errc::none && p.committed_offset() >= 0) {
-              out[{t.name, p.partition_index()}] = p.committed_offset();
-            }
-          }
+      std::map<TopicPartition, int64_t> out;
+      for (const auto& tp : parts) out[tp] = offset_invalid;
+      auto take = [&out](const std::string& topic, const auto& p) {
+        if (p.error_code == errc::none && p.committed_offset() >= 0) {
+          out[{topic, p.partition_index()}] = p.committed_offset();
         }
-        return out;
+      };
+      e = resp.code();
+      if (resp && !resp->groups.empty()) {
+        e = resp->groups.front().error_code;
+        for (const auto& t : resp->groups.front().topics) {
+          for (const auto& p : t.partitions) take(t.name, p);
+        }
+      } else if (resp) {
+        e = resp->error_code;
+        for (const auto& t : resp->topics) {
+          for (const auto& p : t.partitions) take(t.name, p);
+        }
       }
+      msg = resp ? std::string(errc_description(e)) : resp.err().message;
+      if (e == errc::none) return out;
       if (coordinator_error(e)) {
         std::lock_guard lock(mu_);
         coordinator_ = -1;
@@ -638,12 +670,11 @@ result<std::map<TopicPartition, errc>> GroupMember::commit(
     }
     for (const auto& [tp, off] : offsets) {
       if (req.topics.empty() || req.topics.back().name != tp.topic) {
-        req.topics.push_back({tp.topic, {}});
+        req.topics.emplace_back().name = tp.topic;
       }
-      protocol::OffsetCommitRequest::Partition p;
+      auto& p = req.topics.back().partitions.emplace_back();
       p.partition_index = partition_id(tp.partition);
       p.committed_offset = offset(off);
-      req.topics.back().partitions.push_back(std::move(p));
     }
     errc e = errc::coordinator_not_available;
     std::string msg = "no coordinator";
@@ -655,8 +686,8 @@ result<std::map<TopicPartition, errc>> GroupMember::commit(
         e = errc::none;
         for (const auto& t : resp->topics) {
           for (const auto& p : t.partitions) {
-            out[{t.name, p.partition_index()}] = p.error;
-            if (p.error != errc::none) e = p.error;
+            out[{t.name, p.partition_index()}] = p.error_code;
+            if (p.error_code != errc::none) e = p.error_code;
           }
         }
         if (!coordinator_error(e)) return out;

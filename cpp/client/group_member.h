@@ -91,7 +91,8 @@ class GroupMember {
   // One JoinGroup + SyncGroup round; false if it must be retried.
   bool join_and_sync(std::unique_lock<std::mutex>& lock);
   result<std::vector<std::pair<std::string, bytes>>> compute_assignment(
-      const std::vector<protocol::JoinGroupResponse::Member>& members, const std::string& protocol);
+      const std::vector<protocol::JoinGroupResponse::JoinGroupResponseMember>& members,
+      const std::string& protocol);
   // Sends a heartbeat, which the coordinator may hold (see send_heartbeat()); its answer
   // comes back into heartbeat_in_flight_ and the loop handles it with heartbeat_answered().
   void send_heartbeat(std::unique_lock<std::mutex>& lock);

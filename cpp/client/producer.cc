@@ -445,9 +445,12 @@ bool Producer::ensure_producer_id() {
     log().debug("idempotent producer: no controller to ask for a producer id yet");
     return false;
   }
+  protocol::InitProducerIdRequest init;
+  init.transactional_id = std::nullopt;  // idempotence without transactions
+  init.transaction_timeout_ms = -1;
   auto resp = cluster_->call<protocol::InitProducerIdRequest, protocol::InitProducerIdResponse>(
-      md->controller_id, protocol::InitProducerIdRequest{}, timeout);
-  errc code = resp ? resp->error : resp.code();
+      md->controller_id, init, timeout);
+  errc code = resp ? resp->error_code : resp.code();
   if (code != errc::none) {
     std::string msg = resp ? resp->error_message.value_or(std::string(errc_description(code)))
                            : resp.err().message;
@@ -567,6 +570,7 @@ void Producer::send_ready(int64_t now) {
     auto inflight =
         std::make_shared<std::map<std::pair<std::string, int32_t>, std::unique_ptr<Batch>>>();
     protocol::ProduceRequest req;
+    req.transactional_id = std::nullopt;
     req.acks = config_.acks;
     req.timeout_ms = static_cast<int32_t>(config_.request_timeout_ms);
     size_t req_bytes = 256;
@@ -612,13 +616,13 @@ void Producer::send_ready(int64_t now) {
                   msg = resp.err().message;
                 } else {
                   bool found = false;
-                  for (const auto& t : resp->topics) {
+                  for (const auto& t : resp->responses) {
                     if (t.name != tp.first) continue;
-                    for (const auto& p : t.partitions) {
+                    for (const auto& p : t.partition_responses) {
                       if (p.index() != tp.second) continue;
                       found = true;
-                      code = p.error;
-                      msg = p.error_message.value_or(std::string(errc_description(p.error)));
+                      code = p.error_code;
+                      msg = p.error_message.value_or(std::string(errc_description(p.error_code)));
                       base = p.base_offset();
                       append_time = p.log_append_time_ms();
                     }
@@ -641,19 +645,16 @@ void Producer::send_ready(int64_t now) {
           }
         }
       }
-      req.topics.clear();
+      req.topic_data.clear();
       req_bytes = 256;
     };
     for (auto& pe : pending) {
       if (!pe.batch) continue;
       if (max_request > 0 && req_bytes + pe.batch->data.size() + 64 > max_request) flush_request();
-      auto t = std::find_if(req.topics.begin(), req.topics.end(),
-                            [&](const auto& x) { return x.name == pe.topic; });
-      if (t == req.topics.end()) {
-        req.topics.push_back({pe.topic, {}});
-        t = req.topics.end() - 1;
-      }
-      t->partitions.push_back({partition_id(pe.partition), pe.batch->data});
+      auto& t = protocol::ProduceRequest::TopicProduceData::find_or_add(req.topic_data, pe.topic);
+      auto& p = t.partition_data.emplace_back();
+      p.index = partition_id(pe.partition);
+      p.records = pe.batch->data;
       req_bytes += pe.batch->data.size() + pe.topic.size() + 32;
       (*inflight)[{pe.topic, pe.partition}] = std::move(pe.batch);
     }

@@ -487,8 +487,8 @@ class ConfigResource:
 
 
 class Uuid:
-    """A topic id. Shoal's ids are 64-bit: the most significant half carries it, so ids are
-    unique and print (base64, as Kafka's) in the same form as Kafka's."""
+    """A topic id, as Kafka's: 128 bits (two signed 64-bit halves), printed in URL-safe base64.
+    Every broker gives a topic the same id, which changes only when the topic is re-created."""
 
     def __init__(self, most_significant_bits: int, least_significant_bits: int) -> None:
         self._msb = most_significant_bits

@@ -306,7 +306,7 @@ class AdminClient:
             topic_id = getattr(t, "_topic_id", None)
             return TopicDescription(
                 topic,
-                Uuid(topic_id, 0) if topic_id else None,
+                Uuid(*topic_id) if topic_id else None,
                 bool(getattr(t, "_is_internal", topic.startswith("__"))),
                 parts,
             )
