@@ -83,12 +83,10 @@ std::pair<protocol::FetchResponse, size_t> read_fetch(BrokerServices& s, const F
                                                        s.config.broker_id, *name, p.partition));
         continue;
       }
-      if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch()) {
-        // An older epoch: the asker is behind. A newer one: we are, and must not answer.
-        fail(p.current_leader_epoch() < part->leader_epoch() ? errc::fenced_leader_epoch
-                                                             : errc::unknown_leader_epoch,
-             fmt::format("leader epoch {} is not the current {}", p.current_leader_epoch,
-                         part->leader_epoch()));
+      if (errc e = check_leader_epoch(p.current_leader_epoch(), part->leader_epoch());
+          e != errc::none) {
+        fail(e, fmt::format("leader epoch {} is not the current {}", p.current_leader_epoch,
+                            part->leader_epoch()));
         continue;
       }
       bool follower = req.replica_id() >= 0;

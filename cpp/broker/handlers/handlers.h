@@ -16,6 +16,14 @@ namespace shoal::broker {
 SHOAL_PROTOCOL_APIS(SHOAL_DECLARE_HANDLER)
 #undef SHOAL_DECLARE_HANDLER
 
+// Kafka's check of a request's current_leader_epoch against the leader's own: an older epoch
+// means the asker is behind (FENCED_LEADER_EPOCH), a newer one that this broker is and must not
+// answer (UNKNOWN_LEADER_EPOCH); -1 asks for no check. errc::none when it passes.
+inline errc check_leader_epoch(int32_t asked, int32_t current) {
+  if (asked < 0 || asked == current) return errc::none;
+  return asked < current ? errc::fenced_leader_epoch : errc::unknown_leader_epoch;
+}
+
 // The purgatory key under which held heartbeats wait (not a topic: '$' is not allowed in one).
 inline constexpr std::string_view held_heartbeats_key = "$held-heartbeats";
 

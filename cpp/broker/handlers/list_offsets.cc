@@ -36,11 +36,10 @@ void handle(BrokerServices& s, RequestContext& ctx, protocol::ListOffsetsRequest
                          p.partition_index));
         continue;
       }
-      if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch()) {
-        fail(p.current_leader_epoch() < part->leader_epoch() ? errc::fenced_leader_epoch
-                                                             : errc::unknown_leader_epoch,
-             fmt::format("leader epoch {} is not the current {}", p.current_leader_epoch,
-                         part->leader_epoch()));
+      if (errc e = check_leader_epoch(p.current_leader_epoch(), part->leader_epoch());
+          e != errc::none) {
+        fail(e, fmt::format("leader epoch {} is not the current {}", p.current_leader_epoch,
+                            part->leader_epoch()));
         continue;
       }
       offset hw = part->high_watermark();
@@ -99,10 +98,9 @@ void handle(BrokerServices& s, RequestContext& ctx, protocol::OffsetForLeaderEpo
         rp.error_code = errc::not_leader_or_follower;
         continue;
       }
-      if (p.current_leader_epoch() >= 0 && p.current_leader_epoch() != part->leader_epoch()) {
-        rp.error_code = p.current_leader_epoch() < part->leader_epoch()
-                            ? errc::fenced_leader_epoch
-                            : errc::unknown_leader_epoch;
+      if (errc e = check_leader_epoch(p.current_leader_epoch(), part->leader_epoch());
+          e != errc::none) {
+        rp.error_code = e;
         continue;
       }
       // The largest epoch not above the one asked for, and where it ends (the log end for the
