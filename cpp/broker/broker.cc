@@ -171,8 +171,49 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
         (void)raw->client_->send<protocol::CreateTopicsRequest, protocol::CreateTopicsResponse>(
             id, req, 5'000, [](result<protocol::CreateTopicsResponse>) {});
       },
-      cluster_id, [raw](int32_t id) { return raw->endpoint(id); }});
+      cluster_id, [raw](int32_t id) { return raw->endpoint(id); },
+      [raw](std::function<void()> task) { raw->server_->post(std::move(task)); },
+      [raw] { return raw->region_->controller().id; }, b->client_});
   b->view_ = std::make_shared<ClusterView>();
+
+  // Kafka's wire protocol on TCP. The listener's thread only frames bytes; every request is
+  // posted to the loop that serves the shared-memory sessions, so the handlers run on one
+  // thread whichever way a request came.
+  net::ListenerOptions lopts;
+  lopts.host = c.listener_host;
+  lopts.port = c.listener_port;
+  lopts.max_request_bytes = c.socket_request_max_bytes;
+  lopts.max_connections = c.max_connections;
+  lopts.max_idle_ms = c.connections_max_idle_ms;
+  lopts.name = fmt::format("broker {} listener", c.broker_id);
+  ipc::Server* server = b->server_.get();
+  auto listener = net::TcpListener::start(
+      lopts, [raw, server](const std::shared_ptr<net::Connection>& conn, uint64_t seq,
+                           std::vector<uint8_t> frame) {
+        server->post([raw, conn, seq, frame = std::move(frame)] {
+          raw->serve_tcp(conn, seq, frame);
+        });
+      });
+  if (!listener) {
+    return make_error(listener.err().code, "broker {} cannot serve listeners={}: {}",
+                      c.broker_id, c.to_properties()["listeners"], listener.err().message);
+  }
+  b->listener_ = std::move(*listener);
+  std::string advertised_host = c.advertised_host;
+  int32_t advertised_port = c.advertised_port;
+  if (advertised_host.empty()) {
+    // A wildcard bind is reachable on loopback; Kafka would advertise the canonical host
+    // name, which on a laptop is often not resolvable.
+    advertised_host = (c.listener_host.empty() || c.listener_host == "0.0.0.0" ||
+                       c.listener_host == "::")
+                          ? "127.0.0.1"
+                          : c.listener_host;
+    advertised_port = b->listener_->port();
+  }
+  b->region_->set_advertised_listener(advertised_host, advertised_port);
+  log().info("broker {} serves Kafka's protocol on {}:{} (advertised as {}:{})", c.broker_id,
+             c.listener_host.empty() ? "0.0.0.0" : c.listener_host, b->listener_->port(),
+             advertised_host, advertised_port);
   b->region_->publish(ipc::broker_state::running, b->server_->inbox_name(),
                       b->server_->incarnation());
   log().info("broker {} of cluster '{}' is up", c.broker_id, c.cluster);
@@ -446,6 +487,23 @@ void Broker::maintenance_loop() {
   }
 }
 
+void Broker::serve_tcp(const std::shared_ptr<net::Connection>& conn, uint64_t seq,
+                       const std::vector<uint8_t>& frame) {
+  // A frame that came after one the broker could not parse is not served (Kafka closes the
+  // connection and reads no further).
+  if (conn->closed()) return;
+  RequestContext ctx;
+  ctx.client_host = "/" + conn->peer_host();
+  // TCP carries any size; Kafka's clients bound responses by their fetch.max.bytes.
+  ctx.max_response_bytes = static_cast<size_t>(INT32_MAX);
+  ctx.send = [conn, seq](protocol::bytes b) { conn->respond(seq, std::move(b)); };
+  ctx.no_response = [conn, seq] { conn->no_response(seq); };
+  ctx.close = [conn](const std::string& why) { conn->close(why); };
+  poll_image();
+  dispatch(*services_, std::move(ctx), frame);
+  wake_held_heartbeats();
+}
+
 int Broker::run() {
   maintenance_ = std::thread([this] { maintenance_loop(); });
   controller_thread_ = std::thread([this] { controller_loop(); });
@@ -486,6 +544,7 @@ int Broker::run() {
   region_->publish(ipc::broker_state::stopping, server_->inbox_name(), server_->incarnation());
   fetchers_->stop();
   delayed_.flush_all();
+  if (listener_) listener_->stop();  // after the delayed answers went out
   int code = 0;
   if (!partitions_->close_all()) code = 1;
   server_.reset();  // releases sessions and removes the inbox

@@ -20,6 +20,7 @@
 #include "cluster/controller.h"
 #include "ipc/cluster_region.h"
 #include "ipc/server.h"
+#include "net/tcp_listener.h"
 
 namespace shoal::broker {
 
@@ -56,6 +57,9 @@ class Broker {
   void recover_offline_partitions(int64_t now);
   void controlled_shutdown();
   std::shared_ptr<const ClusterView> view() const;
+  // Serves one request that came by TCP (on the loop thread, like the shared-memory ones).
+  void serve_tcp(const std::shared_ptr<net::Connection>& conn, uint64_t seq,
+                 const std::vector<uint8_t>& frame);
   // The advertised listener of broker `id`, as its slot in the cluster region says.
   std::pair<std::string, int32_t> endpoint(int32_t id) const;
 
@@ -68,6 +72,8 @@ class Broker {
   std::unique_ptr<ReplicaFetcherManager> fetchers_;
   Purgatory delayed_;
   std::unique_ptr<ipc::Server> server_;
+  // After server_: destroyed first, so nothing is posted to a server that is gone.
+  std::unique_ptr<net::TcpListener> listener_;
   std::unique_ptr<BrokerServices> services_;
   std::unique_ptr<OffsetsStore> offsets_store_;
   std::unique_ptr<group::GroupCoordinator> groups_;

@@ -64,6 +64,30 @@ setter bool_field(bool BrokerConfig::*f) {
   };
 }
 
+// Kafka's listener form, NAME://host:port. Shoal serves one, in plaintext: SSL and SASL need
+// certificates and credentials that a loopback cluster for learning does not have.
+std::string parse_listener(const std::string& v, std::string* host, int32_t* port) {
+  if (v.find(',') != std::string::npos) {
+    return fmt::format("'{}' names several listeners; Shoal serves one", v);
+  }
+  auto sep = v.find("://");
+  if (sep == std::string::npos) return fmt::format("'{}' is not of the form NAME://host:port", v);
+  std::string name = v.substr(0, sep);
+  if (name != "PLAINTEXT") {
+    return fmt::format("'{}': only PLAINTEXT listeners are supported (not {})", v, name);
+  }
+  std::string rest = v.substr(sep + 3);
+  auto colon = rest.rfind(':');
+  if (colon == std::string::npos) return fmt::format("'{}' has no port", v);
+  std::string h = rest.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  auto p = parse_long(rest.substr(colon + 1));
+  if (!p || *p < 0 || *p > 65535) return fmt::format("'{}' has no valid port", v);
+  *host = h;
+  *port = static_cast<int32_t>(*p);
+  return "";
+}
+
 struct entry {
   BrokerConfigDefinition def;
   setter set;        // broker-only keys; synonyms are applied through the topic config
@@ -89,6 +113,37 @@ const std::vector<entry>& table() {
         "(one directory)",
         nullptr);
     add("log.dir", "string", "<dir>/broker-<id>", "synonym of log.dirs", nullptr);
+    add("listeners", "string", "PLAINTEXT://127.0.0.1:0",
+        "where the broker serves Kafka's wire protocol on TCP (port 0: a free port; host "
+        "0.0.0.0: every interface)",
+        [](BrokerConfig& c, const std::string& v) {
+          return parse_listener(v, &c.listener_host, &c.listener_port);
+        });
+    add("advertised.listeners", "string", "",
+        "the address Metadata gives clients for this broker (default: the listener's, "
+        "127.0.0.1 for a wildcard host)",
+        [](BrokerConfig& c, const std::string& v) {
+          if (v.empty()) {  // unset: advertise the listener's own address
+            c.advertised_host.clear();
+            c.advertised_port = -1;
+            return std::string();
+          }
+          std::string msg = parse_listener(v, &c.advertised_host, &c.advertised_port);
+          if (msg.empty() && (c.advertised_host.empty() || c.advertised_host == "0.0.0.0" ||
+                              c.advertised_port == 0)) {
+            return fmt::format("'{}': an advertised listener needs a host and a port", v);
+          }
+          return msg;
+        });
+    add("socket.request.max.bytes", "int", "104857600",
+        "the largest request frame; a larger one closes the connection",
+        int_field(&BrokerConfig::socket_request_max_bytes, 1, INT32_MAX));
+    add("max.connections", "int", "2147483647",
+        "the most TCP connections the broker holds; more are closed at once",
+        int_field(&BrokerConfig::max_connections, 0, INT32_MAX));
+    add("connections.max.idle.ms", "long", "600000",
+        "a TCP connection with no traffic this long is closed",
+        long_field(&BrokerConfig::connections_max_idle_ms, 1));
     add("num.partitions", "int", "1", "partitions of an auto-created or default topic",
         int_field(&BrokerConfig::num_partitions, 1, 1'000'000));
     add("default.replication.factor", "int", "1",
@@ -326,6 +381,16 @@ std::map<std::string, std::string> BrokerConfig::to_properties() const {
   m["log.cleaner.backoff.ms"] = std::to_string(log_cleaner_backoff_ms);
   m["log.flush.scheduler.interval.ms"] = std::to_string(log_flush_scheduler_interval_ms);
   m["shm.session.timeout.ms"] = std::to_string(shm_session_timeout_ms);
+  auto listener = [](const std::string& h, int32_t p) {
+    return fmt::format("PLAINTEXT://{}:{}", h.find(':') != std::string::npos ? "[" + h + "]" : h,
+                       p);
+  };
+  m["listeners"] = listener(listener_host, listener_port);
+  m["advertised.listeners"] =
+      advertised_host.empty() ? "" : listener(advertised_host, advertised_port);
+  m["socket.request.max.bytes"] = std::to_string(socket_request_max_bytes);
+  m["max.connections"] = std::to_string(max_connections);
+  m["connections.max.idle.ms"] = std::to_string(connections_max_idle_ms);
   m["broker.session.timeout.ms"] = std::to_string(broker_session_timeout_ms);
   m["replica.lag.time.max.ms"] = std::to_string(replica_lag_time_max_ms);
   m["replica.fetch.wait.max.ms"] = std::to_string(replica_fetch_wait_max_ms);

@@ -10,6 +10,7 @@
 #include "broker/broker_config.h"
 #include "broker/partition_manager.h"
 #include "broker/purgatory.h"
+#include "client/cluster_client.h"
 #include "cluster/controller.h"
 #include "group/coordinator.h"
 
@@ -38,6 +39,14 @@ struct BrokerServices {
   std::string cluster_id;
   // Where clients reach a broker: the host and port of its advertised listener.
   std::function<std::pair<std::string, int32_t>(int32_t broker_id)> endpoint;
+  // Runs a task on the request loop, from any thread (a forwarded request's answer that
+  // must be handled here after all).
+  std::function<void(std::function<void()>)> post;
+  // The active controller's id (-1: none) as the cluster region says, and the broker's own
+  // client, which reaches it: Kafka's clients send controller requests to any broker
+  // (KIP-590), and a broker that is not the controller forwards them.
+  std::function<int32_t()> controller_id;
+  std::shared_ptr<client::ClusterClient> client;
 };
 
 }  // namespace shoal::broker

@@ -169,10 +169,34 @@ uint64_t Server::incarnation() const {
 
 void Server::stop() {
   stopping_.store(true, std::memory_order_release);
-  if (inbox_) {
-    inbox()->doorbell.fetch_add(1, std::memory_order_seq_cst);
-    futex_wake(&inbox()->doorbell);
+  ring_doorbell();
+}
+
+void Server::ring_doorbell() {
+  if (!inbox_) return;
+  inbox()->doorbell.fetch_add(1, std::memory_order_seq_cst);
+  if (inbox()->broker_waiting.load(std::memory_order_seq_cst) != 0) futex_wake(&inbox()->doorbell);
+}
+
+void Server::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(posted_mu_);
+    posted_.push_back(std::move(task));
+    has_posted_.store(true, std::memory_order_release);
   }
+  ring_doorbell();
+}
+
+bool Server::run_posted() {
+  if (!has_posted_.load(std::memory_order_acquire)) return false;
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard lock(posted_mu_);
+    tasks.swap(posted_);
+    has_posted_.store(false, std::memory_order_relaxed);
+  }
+  for (auto& t : tasks) t();
+  return !tasks.empty();
 }
 
 void Server::mark_pending(uint32_t slot) {
@@ -375,6 +399,7 @@ void Server::run(const request_handler& handler, const std::function<void()>& on
         if (sessions_[slot]) worked |= serve_session(slot, handler);
       }
     }
+    worked |= run_posted();
     if (now - last_liveness_ms_ >= 200) {
       check_liveness();
       last_liveness_ms_ = now;
@@ -387,7 +412,7 @@ void Server::run(const request_handler& handler, const std::function<void()>& on
     // Sleep until a client rings the doorbell, announcing itself first so no ring is missed.
     in->broker_waiting.store(1, std::memory_order_seq_cst);
     uint32_t seq = in->doorbell.load(std::memory_order_seq_cst);
-    bool news = false;
+    bool news = has_posted_.load(std::memory_order_seq_cst);
     for (uint32_t w = 0; w < max_sessions / 64 && !news; ++w) {
       news = in->pending[w].load(std::memory_order_acquire) != 0;
     }

@@ -94,6 +94,10 @@ class Server {
            int64_t tick_ms = 10);
   // Thread-safe; run() returns soon after.
   void stop();
+  // Runs `task` on the loop thread soon, in the order posted (thread-safe, never blocks on the
+  // loop): how the TCP listener hands its requests to the same loop and the same handlers, so
+  // the handlers stay single-threaded whichever transport a request came by.
+  void post(std::function<void()> task);
 
   const std::string& inbox_name() const { return inbox_.name(); }
   uint64_t incarnation() const;
@@ -111,6 +115,8 @@ class Server {
   bool serve_session(uint32_t slot, const request_handler& handler);
   void check_liveness();
   void mark_pending(uint32_t slot);
+  void ring_doorbell();
+  bool run_posted();  // true if there were tasks
 
   ServerOptions opts_;
   SharedRegion inbox_;
@@ -118,6 +124,9 @@ class Server {
   std::vector<int64_t> claimed_since_;                    // by slot: when first seen claimed
   std::atomic<bool> stopping_{false};
   std::atomic<size_t> session_count_{0};
+  std::mutex posted_mu_;
+  std::vector<std::function<void()>> posted_;  // guarded by posted_mu_
+  std::atomic<bool> has_posted_{false};
   int64_t last_liveness_ms_ = 0;
 };
 

@@ -259,4 +259,18 @@ result<M> decode(bytes_view data, int16_t version) {
   return out;
 }
 
+// As decode(), but bytes after the message's last field are left unread and counted in
+// `*trailing`: how Kafka's brokers read requests (their generated readers stop at the last
+// field). librdkafka 2.16 relies on it: its Metadata v9+ request for all topics leaves a
+// 4-byte count placeholder of which the compact form reads one byte.
+template <typename M>
+result<M> decode_prefix(bytes_view data, int16_t version, size_t* trailing) {
+  Reader r(data, M::message_name, version);
+  M out{};
+  out.read(r, version);
+  if (!r.ok()) return r.err();
+  *trailing = r.remaining();
+  return out;
+}
+
 }  // namespace shoal::protocol

@@ -138,6 +138,22 @@ class Cluster:
         """The bootstrap.servers value for this cluster's clients."""
         return f"shm://{self.name}"
 
+    @property
+    def kafka_bootstrap_servers(self) -> str:
+        """The bootstrap.servers value for Kafka's own clients (and Shoal's over TCP): each
+        running broker's advertised listener, "127.0.0.1:p1,127.0.0.1:p2,...", in broker id
+        order."""
+        addrs = self.kafka_addresses()
+        return ",".join(f"{h}:{p}" for _, (h, p) in sorted(addrs.items()))
+
+    def kafka_addresses(self) -> dict[int, tuple[str, int]]:
+        """Broker id -> (host, port) of its advertised Kafka listener, for running brokers."""
+        return {
+            b["id"]: (b["host"], b["port"])
+            for b in _core.cluster_brokers(self.name)
+            if b["alive"] and b["port"] > 0
+        }
+
     def _spawn(self, broker_id: int) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
         log = open(self.dir / f"broker-{broker_id}.log", "ab")  # noqa: SIM115 - kept open

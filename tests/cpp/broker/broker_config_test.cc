@@ -20,6 +20,37 @@ BrokerConfig make_ok(const properties& props, int32_t id = 1) {
   return std::move(c).value();
 }
 
+TEST(BrokerConfig, ListenersDefaultToALoopbackPortOfTheKernelsChoice) {
+  BrokerConfig c = make_ok({});
+  EXPECT_EQ(c.listener_host, "127.0.0.1");
+  EXPECT_EQ(c.listener_port, 0);
+  EXPECT_EQ(c.advertised_host, "");
+  EXPECT_EQ(c.socket_request_max_bytes, 104857600);
+  EXPECT_EQ(c.connections_max_idle_ms, 600000);
+  EXPECT_EQ(c.to_properties()["listeners"], "PLAINTEXT://127.0.0.1:0");
+}
+
+TEST(BrokerConfig, ListenersTakeKafkasFormAndRefuseWhatShoalCannotServe) {
+  BrokerConfig c = make_ok({{"listeners", "PLAINTEXT://0.0.0.0:9092"},
+                            {"advertised.listeners", "PLAINTEXT://broker1.example:19092"}});
+  EXPECT_EQ(c.listener_host, "0.0.0.0");
+  EXPECT_EQ(c.listener_port, 9092);
+  EXPECT_EQ(c.advertised_host, "broker1.example");
+  EXPECT_EQ(c.advertised_port, 19092);
+  EXPECT_EQ(make_ok({{"listeners", "PLAINTEXT://[::1]:9092"}}).listener_host, "::1");
+  for (const char* bad : {"SSL://127.0.0.1:9093", "PLAINTEXT://a:1,PLAINTEXT://b:2",
+                          "127.0.0.1:9092", "PLAINTEXT://127.0.0.1", "PLAINTEXT://h:65536",
+                          "PLAINTEXT://h:x"}) {
+    auto r = make({{"listeners", bad}});
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.err().code, errc::invalid_config);
+    EXPECT_NE(r.err().message.find("listeners"), std::string::npos) << r.err().message;
+  }
+  // An advertised address must be one a client can dial.
+  EXPECT_FALSE(make({{"advertised.listeners", "PLAINTEXT://0.0.0.0:9092"}}));
+  EXPECT_FALSE(make({{"advertised.listeners", "PLAINTEXT://h:0"}}));
+}
+
 TEST(BrokerConfig, DefaultsEqualKafkas) {
   BrokerConfig c = make_ok({});
   EXPECT_EQ(c.cluster, "demo");
