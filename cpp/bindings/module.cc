@@ -46,7 +46,8 @@ PYBIND11_MODULE(_core, m) {
       pybind11::arg("cluster"), pybind11::arg("stale_ms") = 10'000,
       "The brokers registered in a cluster's shared memory: id, pid, state (1 starting, 2 "
       "running, 3 stopping), alive, process ('alive', 'dead', or 'other pid namespace': only the "
-      "heartbeat tells), heartbeat_age_ms, storage_failed, and the advertised Kafka listener (host, "
+      "heartbeat tells), heartbeat_age_ms, storage_failed, and the advertised Kafka listener "
+      "(host, "
       "port; '' and -1 before the broker listens). Empty if no such cluster runs.");
   m.def(
       "cluster_remove_if_abandoned",

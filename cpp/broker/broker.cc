@@ -187,16 +187,14 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
   lopts.max_idle_ms = c.connections_max_idle_ms;
   lopts.name = fmt::format("broker {} listener", c.broker_id);
   ipc::Server* server = b->server_.get();
-  auto listener = net::TcpListener::start(
-      lopts, [raw, server](const std::shared_ptr<net::Connection>& conn, uint64_t seq,
-                           std::vector<uint8_t> frame) {
-        server->post([raw, conn, seq, frame = std::move(frame)] {
-          raw->serve_tcp(conn, seq, frame);
-        });
-      });
+  auto listener = net::TcpListener::start(lopts, [raw, server](
+                                                     const std::shared_ptr<net::Connection>& conn,
+                                                     uint64_t seq, std::vector<uint8_t> frame) {
+    server->post([raw, conn, seq, frame = std::move(frame)] { raw->serve_tcp(conn, seq, frame); });
+  });
   if (!listener) {
-    return make_error(listener.err().code, "broker {} cannot serve listeners={}: {}",
-                      c.broker_id, c.to_properties()["listeners"], listener.err().message);
+    return make_error(listener.err().code, "broker {} cannot serve listeners={}: {}", c.broker_id,
+                      c.to_properties()["listeners"], listener.err().message);
   }
   b->listener_ = std::move(*listener);
   std::string advertised_host = c.advertised_host;
@@ -204,10 +202,10 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
   if (advertised_host.empty()) {
     // A wildcard bind is reachable on loopback; Kafka would advertise the canonical host
     // name, which on a laptop is often not resolvable.
-    advertised_host = (c.listener_host.empty() || c.listener_host == "0.0.0.0" ||
-                       c.listener_host == "::")
-                          ? "127.0.0.1"
-                          : c.listener_host;
+    advertised_host =
+        (c.listener_host.empty() || c.listener_host == "0.0.0.0" || c.listener_host == "::")
+            ? "127.0.0.1"
+            : c.listener_host;
     advertised_port = b->listener_->port();
   }
   b->region_->set_advertised_listener(advertised_host, advertised_port);

@@ -37,13 +37,13 @@ struct BrokerConfig {
 
   // The TCP listener (Kafka's wire protocol). One PLAINTEXT listener: host "" or 0.0.0.0 binds
   // every interface, port 0 a free port.
-  std::string listener_host = "127.0.0.1";            // listeners
+  std::string listener_host = "127.0.0.1";  // listeners
   int32_t listener_port = 0;
-  std::string advertised_host;                        // advertised.listeners ("": the bound one)
+  std::string advertised_host;  // advertised.listeners ("": the bound one)
   int32_t advertised_port = -1;
-  int32_t socket_request_max_bytes = 104'857'600;     // socket.request.max.bytes
-  int32_t max_connections = INT32_MAX;                // max.connections
-  int64_t connections_max_idle_ms = 600'000;          // connections.max.idle.ms
+  int32_t socket_request_max_bytes = 104'857'600;  // socket.request.max.bytes
+  int32_t max_connections = INT32_MAX;             // max.connections
+  int64_t connections_max_idle_ms = 600'000;       // connections.max.idle.ms
 
   // Replication and the controller.
   int64_t broker_session_timeout_ms = 9'000;              // broker.session.timeout.ms

@@ -120,7 +120,8 @@ struct TcpListener::Impl {
   // Under s.mu.
   void update_events(Connection::State& s) {
     epoll_event ev{};
-    ev.events = (s.reading_paused ? 0u : uint32_t{EPOLLIN}) | (s.want_out ? uint32_t{EPOLLOUT} : 0u);
+    ev.events =
+        (s.reading_paused ? 0u : uint32_t{EPOLLIN}) | (s.want_out ? uint32_t{EPOLLOUT} : 0u);
     ev.data.u64 = s.id;
     ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, s.fd, &ev);
   }
@@ -264,9 +265,10 @@ struct TcpListener::Impl {
       int32_t size = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
                                           (uint32_t{p[2]} << 8) | uint32_t{p[3]});
       if (size < 0 || size > opts.max_request_bytes) {
-        log().warn("{}: closing the connection from {}: a request of {} bytes ({} allowed by "
-                   "socket.request.max.bytes)",
-                   opts.name, c->peer(), size, opts.max_request_bytes);
+        log().warn(
+            "{}: closing the connection from {}: a request of {} bytes ({} allowed by "
+            "socket.request.max.bytes)",
+            opts.name, c->peer(), size, opts.max_request_bytes);
         return false;
       }
       if (avail < 4 + static_cast<size_t>(size)) break;
@@ -499,7 +501,7 @@ TcpListener::~TcpListener() {
 }
 
 result<std::unique_ptr<TcpListener>> TcpListener::start(ListenerOptions opts,
-                                                         frame_handler handler) {
+                                                        frame_handler handler) {
   auto impl = std::make_unique<Impl>();
   impl->opts = std::move(opts);
   impl->handler = std::move(handler);
@@ -555,7 +557,8 @@ result<std::unique_ptr<TcpListener>> TcpListener::start(ListenerOptions opts,
     if (impl->epoll_fd >= 0) ::close(impl->epoll_fd);
     if (impl->wake_fd >= 0) ::close(impl->wake_fd);
     ::close(fd);
-    return make_error(errc::transport, "cannot set up the listener on {}: {}", shown, std::strerror(e));
+    return make_error(errc::transport, "cannot set up the listener on {}: {}", shown,
+                      std::strerror(e));
   }
   epoll_event ev{};
   ev.events = EPOLLIN;

@@ -93,7 +93,7 @@ class TcpListener {
   TcpListener(const TcpListener&) = delete;
   TcpListener& operator=(const TcpListener&) = delete;
 
-  int port() const;               // the port bound (the chosen one when opts.port was 0)
+  int port() const;  // the port bound (the chosen one when opts.port was 0)
   const std::string& host() const;
   // Closes the listening socket and every connection; in-flight responses are dropped.
   void stop();

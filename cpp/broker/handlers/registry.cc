@@ -14,13 +14,12 @@ spdlog::logger& log() {
 // What only the controller can do. Shoal's clients send these to the controller; Kafka's
 // (Java's admin for IncrementalAlterConfigs, every client's InitProducerId) to any broker.
 template <typename Req>
-constexpr bool controller_api =
-    std::is_same_v<Req, protocol::CreateTopicsRequest> ||
-    std::is_same_v<Req, protocol::DeleteTopicsRequest> ||
-    std::is_same_v<Req, protocol::CreatePartitionsRequest> ||
-    std::is_same_v<Req, protocol::IncrementalAlterConfigsRequest> ||
-    std::is_same_v<Req, protocol::ElectLeadersRequest> ||
-    std::is_same_v<Req, protocol::InitProducerIdRequest>;
+constexpr bool controller_api = std::is_same_v<Req, protocol::CreateTopicsRequest> ||
+                                std::is_same_v<Req, protocol::DeleteTopicsRequest> ||
+                                std::is_same_v<Req, protocol::CreatePartitionsRequest> ||
+                                std::is_same_v<Req, protocol::IncrementalAlterConfigsRequest> ||
+                                std::is_same_v<Req, protocol::ElectLeadersRequest> ||
+                                std::is_same_v<Req, protocol::InitProducerIdRequest>;
 
 // A broker's own client names itself "broker-<id>" and comes by shared memory: a request it
 // forwarded is answered where it lands, never forwarded again (two brokers that disagree on
@@ -46,8 +45,8 @@ bool forward_to_controller(BrokerServices& s, RequestContext& ctx, Req& req) {
   status st = s.client->send<Req, Resp>(
       controller, *held, forward_timeout_ms, [&s, ctx, answer_here](result<Resp> r) {
         if (r) return ctx.respond(*r);
-        log().info("forwarding {} of client '{}' to the controller failed: {}",
-                   Req::message_name, ctx.client_id(), r.err().message);
+        log().info("forwarding {} of client '{}' to the controller failed: {}", Req::message_name,
+                   ctx.client_id(), r.err().message);
         s.post(answer_here);
       });
   if (!st) answer_here();
@@ -62,13 +61,15 @@ void run(BrokerServices& s, RequestContext& ctx, protocol::bytes_view body) {
     log().warn("closing the connection of client '{}' ({}): {}", ctx.client_id(), ctx.client_host,
                req.err().message);
     // The bytes themselves, for whoever reports a client Shoal cannot read.
-    log().debug("the body was: {:02x}", fmt::join(body.first(std::min<size_t>(body.size(), 256)), " "));
+    log().debug("the body was: {:02x}",
+                fmt::join(body.first(std::min<size_t>(body.size(), 256)), " "));
     return ctx.close(req.err().message);
   }
   if (trailing != 0) {
-    log().debug("client '{}' ({}) sent {} v{} with {} bytes after its last field (ignored, as "
-                "Kafka ignores them)",
-                ctx.client_id(), ctx.client_host, Req::message_name, ctx.version(), trailing);
+    log().debug(
+        "client '{}' ({}) sent {} v{} with {} bytes after its last field (ignored, as "
+        "Kafka ignores them)",
+        ctx.client_id(), ctx.client_host, Req::message_name, ctx.version(), trailing);
   }
   if constexpr (controller_api<Req>) {
     if (forward_to_controller<Req, Resp>(s, ctx, *req)) return;

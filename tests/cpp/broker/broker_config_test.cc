@@ -38,9 +38,9 @@ TEST(BrokerConfig, ListenersTakeKafkasFormAndRefuseWhatShoalCannotServe) {
   EXPECT_EQ(c.advertised_host, "broker1.example");
   EXPECT_EQ(c.advertised_port, 19092);
   EXPECT_EQ(make_ok({{"listeners", "PLAINTEXT://[::1]:9092"}}).listener_host, "::1");
-  for (const char* bad : {"SSL://127.0.0.1:9093", "PLAINTEXT://a:1,PLAINTEXT://b:2",
-                          "127.0.0.1:9092", "PLAINTEXT://127.0.0.1", "PLAINTEXT://h:65536",
-                          "PLAINTEXT://h:x"}) {
+  for (const char* bad :
+       {"SSL://127.0.0.1:9093", "PLAINTEXT://a:1,PLAINTEXT://b:2", "127.0.0.1:9092",
+        "PLAINTEXT://127.0.0.1", "PLAINTEXT://h:65536", "PLAINTEXT://h:x"}) {
     auto r = make({{"listeners", bad}});
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.err().code, errc::invalid_config);
