@@ -56,6 +56,8 @@ EPILOG = """examples:
 
 CLUSTER_EPILOG = """examples:
   shoal cluster up                 # 3 brokers of cluster "default", data in ./shoal-data/default
+                                   # Kafka clients: -b localhost:9092 (brokers on 9092..9094)
+  shoal cluster up --name two --kafka-port 19092   # a second cluster beside the first
   shoal cluster up --name dev --brokers 1 --override num.partitions=3 log.retention.ms=3600000
   shoal cluster status --name dev
   shoal cluster down --name dev
@@ -264,16 +266,36 @@ def _cluster_up(args: argparse.Namespace) -> int:
     config = _props(args.override)
     start = time.monotonic()
     started = cluster.start_cluster(
-        args.name, _cluster_dir(args), args.brokers, config, args.timeout, _progress
+        args.name,
+        _cluster_dir(args),
+        args.brokers,
+        config,
+        args.timeout,
+        _progress,
+        kafka_port=args.kafka_port,
     )
+    addrs = sorted(
+        (b["id"], f"{b['host']}:{b['port']}")
+        for b in _core_brokers(args.name)
+        if b["alive"] and b["port"] > 0
+    )
+    kafka = ",".join(a for _, a in addrs)
     if started:
         _progress(
             f"cluster '{args.name}' is up: {len(started)} broker(s) started in "
-            f"{time.monotonic() - start:.1f} s; bootstrap.servers=shm://{args.name}"
+            f"{time.monotonic() - start:.1f} s"
         )
     else:
-        _progress(f"cluster '{args.name}' is already running; bootstrap.servers=shm://{args.name}")
+        _progress(f"cluster '{args.name}' is already running")
+    _progress(f"  Shoal clients:  bootstrap.servers=shm://{args.name}")
+    _progress(f"  Kafka clients:  bootstrap.servers={kafka}")
     return 0
+
+
+def _core_brokers(name: str) -> list[dict]:
+    from shoal import _core
+
+    return _core.cluster_brokers(name)
 
 
 def _cluster_status(args: argparse.Namespace) -> int:
@@ -288,11 +310,12 @@ def _cluster_status(args: argparse.Namespace) -> int:
         f"cluster {st['name']}: controller {ctl} (epoch {st['controller_epoch']}), "
         f"{st['topics']} topic(s), {st['partitions']} partition(s)"
     )
-    print(f"{'BROKER':>6}  {'PID':>8}  {'STATE':<16}  CONTROLLER")
+    print(f"{'BROKER':>6}  {'PID':>8}  {'STATE':<16}  {'ADDRESS':<21}  CONTROLLER")
     for b in st["brokers"]:
         mark = "yes" if b["controller"] else ""
         pid = str(b["pid"]) + ("*" if b["pid_namespace"] == "other" else "")
-        print(f"{b['id']:>6}  {pid:>8}  {b['state']:<16}  {mark}")
+        addr = b["address"] or "-"
+        print(f"{b['id']:>6}  {pid:>8}  {b['state']:<16}  {addr:<21}  {mark}")
     if any(b["pid_namespace"] == "other" for b in st["brokers"]):
         print("* a pid in another pid namespace (another container); its heartbeat tells its state")
 
@@ -392,6 +415,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cluster_common(up)
     up.add_argument("--brokers", type=int, default=3, help="how many brokers (default 3)")
+    up.add_argument(
+        "--kafka-port",
+        type=int,
+        default=9092,
+        metavar="PORT",
+        help="broker 1's Kafka listener port; broker N gets PORT+N-1 (default 9092; 0: free "
+        "ports). A listeners override decides instead",
+    )
     up.add_argument(
         "--override",
         nargs="*",

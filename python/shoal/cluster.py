@@ -14,6 +14,7 @@ import itertools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -324,6 +325,23 @@ def broker_pids(name: str, dir: str | os.PathLike[str] | None = None) -> dict[in
     return found
 
 
+class PortInUseError(RuntimeError):
+    """A port a broker's Kafka listener needs is taken by another process."""
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether `port` can be bound on `host` now (as the broker binds: SO_REUSEADDR, so a
+    port in TIME_WAIT after a restart counts as free)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def start_cluster(
     name: str,
     dir: str | os.PathLike[str],
@@ -331,23 +349,41 @@ def start_cluster(
     config: dict[str, str],
     timeout: float = 60.0,
     progress: Any = None,
+    kafka_port: int | None = 9092,
 ) -> dict[int, int]:
     """Starts the brokers 1..brokers of cluster `name` that are not running yet, in the
     background (they outlive this process), and waits until all are live. Each broker logs
     to <dir>/broker-<id>.log and writes its pid to <dir>/broker-<id>.pid. Returns id -> pid
-    of the brokers it started."""
+    of the brokers it started.
+
+    Broker b serves Kafka's protocol on 127.0.0.1:(kafka_port + b - 1), as a Kafka cluster on
+    9092, 9093, ... does; kafka_port 0 or None lets each take a free port, and a `listeners`
+    key in `config` decides instead. A port that is taken raises PortInUseError before any
+    broker starts."""
     say = progress or (lambda msg: None)
     path = Path(dir).resolve()
     path.mkdir(parents=True, exist_ok=True)
     running = broker_pids(name, path)
     procs: dict[int, subprocess.Popen[bytes]] = {}
+    configs: dict[int, dict[str, str]] = {}
+    for b in range(1, brokers + 1):
+        configs[b] = dict(config)
+        if b in running or "listeners" in config or not kafka_port:
+            continue
+        port = kafka_port + b - 1
+        if not port_is_free("127.0.0.1", port):
+            raise PortInUseError(
+                f"port {port} (broker {b}'s Kafka listener) is already in use; "
+                f"choose another first port with --kafka-port"
+            )
+        configs[b]["listeners"] = f"PLAINTEXT://127.0.0.1:{port}"
     for b in range(1, brokers + 1):
         if b in running:
             say(f"broker {b} is already running (pid {running[b]})")
             continue
         with open(path / f"broker-{b}.log", "ab") as log:
             procs[b] = subprocess.Popen(
-                broker_command(name, path, b, config),
+                broker_command(name, path, b, configs[b]),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -411,7 +447,7 @@ def cluster_status(name: str) -> dict[str, Any] | None:
     no such cluster runs. brokers: id, pid, pid_namespace ("this", or "other": a broker in
     another container, its pid that container's), state (starting, running, stopping, paused
     or hung, dead, not responding (another pid namespace, heartbeat stale), storage failed),
-    controller flag. under_replicated and leaderless list
+    controller flag, address (its Kafka listener, "host:port"). under_replicated and leaderless list
     (topic, partition, leader, replicas, isr)."""
     brokers = _core.cluster_brokers(name)
     state = _core.cluster_state(name)
@@ -441,6 +477,7 @@ def cluster_status(name: str) -> dict[str, Any] | None:
                 "pid_namespace": "this" if local else "other",
                 "state": what,
                 "controller": b["id"] == state["controller"],
+                "address": f"{b['host']}:{b['port']}" if b["port"] > 0 else "",
             }
         )
     under, leaderless = [], []
