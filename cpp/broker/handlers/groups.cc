@@ -363,15 +363,19 @@ void handle(BrokerServices& s, RequestContext& ctx, protocol::DescribeGroupsRequ
 
 void handle(BrokerServices& s, RequestContext& ctx, protocol::ListGroupsRequest& req) {
   protocol::ListGroupsResponse r;
+  // Kafka matches both filters ignoring case: the Java admin sends "Classic" and "Stable",
+  // librdkafka "classic".
+  auto has = [](const std::vector<std::string>& filter, std::string_view v) {
+    return std::any_of(filter.begin(), filter.end(), [&](const std::string& f) {
+      return f.size() == v.size() && std::equal(f.begin(), f.end(), v.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) ==
+                      std::tolower(static_cast<unsigned char>(b));
+             });
+    });
+  };
   for (auto& g : s.groups.list()) {
-    if (!req.states_filter.empty() && std::find(req.states_filter.begin(), req.states_filter.end(),
-                                                g.state) == req.states_filter.end()) {
-      continue;
-    }
-    if (!req.types_filter.empty() && std::find(req.types_filter.begin(), req.types_filter.end(),
-                                               "classic") == req.types_filter.end()) {
-      continue;
-    }
+    if (!req.states_filter.empty() && !has(req.states_filter, g.state)) continue;
+    if (!req.types_filter.empty() && !has(req.types_filter, "classic")) continue;
     auto& out = r.groups.emplace_back();
     out.group_id = g.group_id;
     out.protocol_type = g.protocol_type;
