@@ -48,6 +48,13 @@ $(STAMPS)/kafka: $(STAMPS)/system scripts/fetch-kafka.sh scripts/kafka/pom.xml
 	bash scripts/fetch-kafka.sh
 	@mkdir -p $(STAMPS) && touch $@
 
+# franz-go, for the Go client test (tests/go/clientcheck; go.sum pins it), from the Go module
+# proxy into Go's module cache.
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+$(STAMPS)/go: tests/go/clientcheck/go.mod tests/go/clientcheck/go.sum
+	cd tests/go/clientcheck && $(GO) mod download
+	@mkdir -p $(STAMPS) && touch $@
+
 cpp-test: $(STAMPS)/install
 	$(BIN)/ctest --test-dir build/py --output-on-failure -j $(JOBS)
 
@@ -58,7 +65,7 @@ asan-test: $(STAMPS)/venv
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(BIN)/ctest --test-dir build/asan --output-on-failure -j $(JOBS)
 
-py-test: $(STAMPS)/install $(STAMPS)/kafka
+py-test: $(STAMPS)/install $(STAMPS)/kafka $(STAMPS)/go
 	$(PY) -m pytest
 
 lint: $(STAMPS)/install

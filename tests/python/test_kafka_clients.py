@@ -348,3 +348,29 @@ def test_kcat_lists_produces_and_consumes(kcluster: shoal.Cluster, tmp_path) -> 
         timeout=90,
     )
     assert len(out.splitlines()) == RECORDS
+
+
+# --- franz-go --------------------------------------------------------------------------------
+
+
+def test_franz_go_end_to_end(kcluster: shoal.Cluster, tmp_path_factory) -> None:
+    """tests/go/clientcheck, built here from the Go module proxy (go.sum pins franz-go)."""
+    from kafka_reference import REPO
+
+    go = shutil.which("go") or "/usr/local/go/bin/go"
+    src = REPO / "tests" / "go" / "clientcheck"
+    exe = tmp_path_factory.mktemp("go") / "clientcheck"
+    r = subprocess.run(
+        [go, "build", "-o", str(exe), "."], cwd=src, capture_output=True, text=True, timeout=600
+    )
+    assert r.returncode == 0, f"go build failed:\n{r.stderr}"
+    r = subprocess.run(
+        [str(exe), kcluster.kafka_bootstrap_servers], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, f"clientcheck failed:\n{r.stdout}\n{r.stderr}"
+    placed = {
+        k: int(p)
+        for k, p in (line.split()[1:] for line in r.stdout.splitlines() if line.startswith("KEY "))
+    }
+    assert placed == shoal_placement(kcluster, "murmur2_random")
+    assert "REBALANCED" in r.stdout and "DONE" in r.stdout, r.stdout

@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from kafka_reference import REPO, kafka_libs
 
 import shoal
+from kafka_reference import REPO, kafka_libs
 
 TOOLS = {
     "kafka-topics": "org.apache.kafka.tools.TopicCommand",
