@@ -91,6 +91,26 @@ def test_each_broker_runs_its_id_in_the_foreground_in_the_shared_directory(confi
         assert s.get("init") is True, name
 
 
+def test_each_broker_publishes_its_kafka_listener_on_loopback(config: dict) -> None:
+    """Kafka clients on the host: bootstrap.servers=localhost:9092 finds all three brokers,
+    each advertised at the address published for it."""
+    for i, name in enumerate(BROKERS, start=1):
+        s = config["services"][name]
+        port = 9091 + i
+        (published,) = s["ports"]
+        if isinstance(published, str):
+            assert published.split("/")[0] == f"127.0.0.1:{port}:{port}", published
+        else:
+            assert (published["host_ip"], str(published["published"]), published["target"]) == (
+                "127.0.0.1",
+                str(port),
+                port,
+            )
+        cmd = s["command"]
+        assert f"listeners=PLAINTEXT://0.0.0.0:{port}" in cmd
+        assert f"advertised.listeners=PLAINTEXT://localhost:{port}" in cmd
+
+
 def test_jupyter_mounts_the_notebooks_on_loopback_only(config: dict) -> None:
     jupyter = config["services"]["jupyter"]
     assert (str(ROOT / "notebooks"), "/work/notebooks") in mounts(jupyter)
