@@ -2,6 +2,7 @@
 
     python -m shoal.bench log-append [--records N] [--record-size B] [--batch-records R]
     python -m shoal.bench schema-registry [--schemas N] [--records N]
+    python -m shoal.bench kafka-wire [--records N] [--record-size B] [--kcat-records N]
 
 Each prints its figures; none asserts a goal (goals live in the issues and the README).
 """
@@ -49,6 +50,12 @@ def schema_registry(args: argparse.Namespace) -> int:
     return run(args.schemas, args.records)
 
 
+def kafka_wire(args: argparse.Namespace) -> int:
+    from shoal.bench.kafka_wire import run
+
+    return run(args.records, args.record_size, args.kcat_records)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m shoal.bench",
@@ -67,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--schemas", type=int, default=200)
     r.add_argument("--records", type=int, default=200_000)
     r.set_defaults(func=schema_registry)
+    w = sub.add_parser(
+        "kafka-wire", help="Kafka's clients on Shoal's TCP listener beside librdkafka's mock"
+    )
+    w.add_argument("--records", type=int, default=1_000_000)
+    w.add_argument("--record-size", type=int, default=100)
+    w.add_argument("--kcat-records", type=int, default=1_000_000)
+    w.set_defaults(func=kafka_wire)
     args = parser.parse_args(argv)
-    for name in ("records", "record_size", "batch_records", "rounds", "schemas"):
+    for name in ("records", "record_size", "batch_records", "rounds", "schemas", "kcat_records"):
         if getattr(args, name, 1) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive")
     try:
