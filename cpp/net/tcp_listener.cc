@@ -70,9 +70,14 @@ struct Connection::State {
   std::atomic<bool> closing{false};
   std::atomic<int64_t> last_activity_ms{0};
 
-  // Listener thread only: the bytes of the frames being read.
-  std::vector<uint8_t> in;
-  size_t in_off = 0;
+  // Listener thread only: the frame being read and bytes read while paused.
+  uint8_t size_buf[4];
+  int size_have = 0;
+  int64_t want = -1;  // the declared size of the frame being read; -1 while reading a size
+  std::vector<uint8_t> frame;
+  size_t have = 0;  // bytes of `frame` filled
+  std::vector<uint8_t> backlog;
+  size_t backlog_off = 0;
   uint64_t next_seq = 0;
 
   std::mutex mu;  // guards everything below
@@ -194,9 +199,12 @@ struct TcpListener::Impl {
       s.finished.clear();
       s.out_bytes = s.finished_bytes = 0;
     }
-    buffered.fetch_sub(static_cast<int64_t>(s.in.size()), std::memory_order_relaxed);
-    s.in.clear();
-    s.in.shrink_to_fit();
+    buffered.fetch_sub(static_cast<int64_t>(s.have + (s.backlog.size() - s.backlog_off)),
+                       std::memory_order_relaxed);
+    s.frame = {};
+    s.have = 0;
+    s.backlog = {};
+    s.backlog_off = 0;
     n_connections.fetch_sub(1, std::memory_order_relaxed);
     if (bad) closed_bad.fetch_add(1, std::memory_order_relaxed);
     log().debug("{}: closed connection from {}: {}", opts.name, c->peer(), why);
@@ -253,53 +261,103 @@ struct TcpListener::Impl {
     }
   }
 
-  // Hands every whole frame read so far to the handler, until the connection pauses.
-  // False when the connection must be closed (a bad size).
-  bool parse_frames(const std::shared_ptr<Connection>& c) {
+  // Hands a whole frame to the handler, counting it in flight (and pausing the connection's
+  // reads when that reaches a limit).
+  void emit(const std::shared_ptr<Connection>& c, std::vector<uint8_t> frame) {
     auto& s = *c->state_ref();
-    for (;;) {
-      if (c->closed()) return true;
-      size_t avail = s.in.size() - s.in_off;
-      if (avail < 4) break;
-      const uint8_t* p = s.in.data() + s.in_off;
-      int32_t size = static_cast<int32_t>((uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) |
-                                          (uint32_t{p[2]} << 8) | uint32_t{p[3]});
-      if (size < 0 || size > opts.max_request_bytes) {
-        log().warn(
-            "{}: closing the connection from {}: a request of {} bytes ({} allowed by "
-            "socket.request.max.bytes)",
-            opts.name, c->peer(), size, opts.max_request_bytes);
-        return false;
+    {
+      std::lock_guard lock(s.mu);
+      ++s.in_flight;
+      if (should_pause(s)) {
+        s.reading_paused = true;
+        update_events(s);
       }
-      if (avail < 4 + static_cast<size_t>(size)) break;
-      {
-        std::lock_guard lock(s.mu);
-        if (s.reading_paused) break;
-        ++s.in_flight;
-        if (should_pause(s)) {
-          s.reading_paused = true;
-          update_events(s);
+    }
+    handler(c, s.next_seq++, std::move(frame));
+  }
+
+  bool paused(Connection::State& s) {
+    std::lock_guard lock(s.mu);
+    return s.reading_paused || s.closed;
+  }
+
+  // Makes room in the frame being read for `more` bytes: it grows with what arrives, at most
+  // doubling, never past the declared size (a size alone allocates nothing).
+  void grow(Connection::State& s, size_t more) {
+    size_t need = s.have + more;
+    if (need <= s.frame.size()) return;
+    size_t to = std::min<size_t>(static_cast<size_t>(s.want), std::max(need, 2 * s.frame.size()));
+    s.frame.resize(to);
+  }
+
+  // Takes bytes of the stream: sizes, frames, their tails. Returns how many it took (fewer
+  // than n when the connection paused at a frame boundary), or -1 on a bad size.
+  ssize_t consume(const std::shared_ptr<Connection>& c, const uint8_t* p, size_t n) {
+    auto& s = *c->state_ref();
+    size_t used = 0;
+    while (used < n) {
+      if (c->closed()) return static_cast<ssize_t>(n);  // nothing after a close is served
+      if (s.want < 0) {
+        if (paused(s)) break;
+        size_t take = std::min<size_t>(4 - s.size_have, n - used);
+        std::memcpy(s.size_buf + s.size_have, p + used, take);
+        s.size_have += static_cast<int>(take);
+        used += take;
+        if (s.size_have < 4) break;
+        s.size_have = 0;
+        const uint8_t* b = s.size_buf;
+        int32_t size = static_cast<int32_t>((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
+                                            (uint32_t{b[2]} << 8) | uint32_t{b[3]});
+        if (size < 0 || size > opts.max_request_bytes) {
+          log().warn(
+              "{}: closing the connection from {}: a request of {} bytes ({} allowed by "
+              "socket.request.max.bytes)",
+              opts.name, c->peer(), size, opts.max_request_bytes);
+          return -1;
         }
+        if (n - used >= static_cast<size_t>(size)) {  // the whole frame is here: one copy
+          emit(c, std::vector<uint8_t>(p + used, p + used + size));
+          used += static_cast<size_t>(size);
+          continue;
+        }
+        s.want = size;
+        s.have = 0;
       }
-      std::vector<uint8_t> frame(p + 4, p + 4 + size);
-      s.in_off += 4 + static_cast<size_t>(size);
-      handler(c, s.next_seq++, std::move(frame));
+      size_t take = std::min<size_t>(static_cast<size_t>(s.want) - s.have, n - used);
+      grow(s, take);
+      std::memcpy(s.frame.data() + s.have, p + used, take);
+      s.have += take;
+      used += take;
+      buffered.fetch_add(static_cast<int64_t>(take), std::memory_order_relaxed);
+      if (s.have == static_cast<size_t>(s.want)) finish_frame(c);
     }
-    // Keep the unread tail only: memory follows what is in flight, not what went before.
-    if (s.in_off > 0) {
-      size_t before = s.in.size();
-      s.in.erase(s.in.begin(), s.in.begin() + static_cast<std::ptrdiff_t>(s.in_off));
-      s.in_off = 0;
-      if (s.in.capacity() > 4 * read_chunk && s.in.size() < s.in.capacity() / 4) {
-        s.in.shrink_to_fit();
-      }
-      buffered.fetch_sub(static_cast<int64_t>(before - s.in.size()), std::memory_order_relaxed);
-    }
-    return true;
+    return static_cast<ssize_t>(used);
+  }
+
+  void finish_frame(const std::shared_ptr<Connection>& c) {
+    auto& s = *c->state_ref();
+    buffered.fetch_sub(static_cast<int64_t>(s.have), std::memory_order_relaxed);
+    s.frame.resize(s.have);
+    std::vector<uint8_t> f = std::move(s.frame);
+    s.frame = {};
+    s.want = -1;
+    s.have = 0;
+    emit(c, std::move(f));
   }
 
   void on_readable(const std::shared_ptr<Connection>& c) {
     auto& s = *c->state_ref();
+    // Bytes read before the connection paused go first.
+    if (s.backlog_off < s.backlog.size()) {
+      size_t left = s.backlog.size() - s.backlog_off;
+      ssize_t used = consume(c, s.backlog.data() + s.backlog_off, left);
+      if (used < 0) return close_connection(s.id, "bad request size", true);
+      s.backlog_off += static_cast<size_t>(used);
+      buffered.fetch_sub(used, std::memory_order_relaxed);
+      if (s.backlog_off < s.backlog.size()) return;  // paused again
+      s.backlog.clear();
+      s.backlog_off = 0;
+    }
     uint8_t chunk[read_chunk];
     for (;;) {
       int fd;
@@ -308,7 +366,16 @@ struct TcpListener::Impl {
         if (s.reading_paused || s.closed) return;
         fd = s.fd;  // only this thread closes it
       }
-      ssize_t r = ::recv(fd, chunk, sizeof(chunk), MSG_DONTWAIT);
+      // The rest of a large frame goes straight into its buffer: no second copy.
+      bool direct = s.want >= 0 && static_cast<size_t>(s.want) - s.have >= read_chunk;
+      uint8_t* into = chunk;
+      size_t len = sizeof(chunk);
+      if (direct) {
+        grow(s, read_chunk);
+        into = s.frame.data() + s.have;
+        len = std::min<size_t>(s.frame.size(), static_cast<size_t>(s.want)) - s.have;
+      }
+      ssize_t r = ::recv(fd, into, len, MSG_DONTWAIT);
       if (r < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
@@ -316,10 +383,21 @@ struct TcpListener::Impl {
       }
       if (r == 0) return close_connection(s.id, "closed by the client", false);
       s.last_activity_ms.store(now_ms(), std::memory_order_relaxed);
-      s.in.insert(s.in.end(), chunk, chunk + r);
-      buffered.fetch_add(r, std::memory_order_relaxed);
-      if (!parse_frames(c)) return close_connection(s.id, "bad request size", true);
-      if (static_cast<size_t>(r) < sizeof(chunk)) return;
+      if (direct) {
+        s.have += static_cast<size_t>(r);
+        buffered.fetch_add(r, std::memory_order_relaxed);
+        if (s.have == static_cast<size_t>(s.want)) finish_frame(c);
+      } else {
+        ssize_t used = consume(c, chunk, static_cast<size_t>(r));
+        if (used < 0) return close_connection(s.id, "bad request size", true);
+        if (used < r) {  // paused at a frame boundary: keep the rest for later
+          s.backlog.assign(chunk + used, chunk + r);
+          s.backlog_off = 0;
+          buffered.fetch_add(r - used, std::memory_order_relaxed);
+          return;
+        }
+      }
+      if (static_cast<size_t>(r) < len) return;
     }
   }
 
@@ -345,7 +423,7 @@ struct TcpListener::Impl {
       s.reading_paused = false;
       update_events(s);
     }
-    if (!parse_frames(c)) return close_connection(s.id, "bad request size", true);
+    on_readable(c);
   }
 
   void run_tasks() {

@@ -53,7 +53,7 @@ def schema_registry(args: argparse.Namespace) -> int:
 def kafka_wire(args: argparse.Namespace) -> int:
     from shoal.bench.kafka_wire import run
 
-    return run(args.records, args.record_size, args.kcat_records)
+    return run(args.records, args.record_size, args.kcat_records, args.rounds)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--records", type=int, default=1_000_000)
     w.add_argument("--record-size", type=int, default=100)
     w.add_argument("--kcat-records", type=int, default=1_000_000)
+    w.add_argument("--rounds", type=int, default=3)
     w.set_defaults(func=kafka_wire)
     args = parser.parse_args(argv)
     for name in ("records", "record_size", "batch_records", "rounds", "schemas", "kcat_records"):

@@ -236,6 +236,39 @@ TEST(TcpListener, AFrameSentOneByteAtATimeIsServed) {
   ::close(fd);
 }
 
+TEST(TcpListener, LargeFramesInPiecesArriveWholeBetweenSmallOnes) {
+  EchoServer server;
+  int fd = dial(server.listener->port());
+  std::mt19937 rng(7);
+  std::vector<std::vector<uint8_t>> sent;
+  std::vector<uint8_t> stream;
+  for (int i = 0; i < 6; ++i) {
+    size_t n = i % 2 == 0 ? 10 + rng() % 100 : (3u << 20) + rng() % 100'000;
+    std::vector<uint8_t> body(n);
+    for (auto& b : body) b = static_cast<uint8_t>(rng());
+    body[0] = 'r';  // not one of the echo's commands
+    auto f = framed(body);
+    stream.insert(stream.end(), f.begin(), f.end());
+    sent.push_back(std::move(body));
+  }
+  // Uneven pieces, so sizes and frames straddle the reads.
+  std::thread writer([&] {
+    size_t off = 0;
+    while (off < stream.size()) {
+      size_t n = std::min<size_t>(1 + rng() % 200'000, stream.size() - off);
+      send_all(fd, {stream.begin() + off, stream.begin() + off + n});
+      off += n;
+    }
+  });
+  for (const auto& body : sent) {
+    auto r = read_frame(fd, 30'000);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(*r, body);
+  }
+  writer.join();
+  ::close(fd);
+}
+
 TEST(TcpListener, OversizedOrNegativeSizesCloseOnlyThatConnectionBeforeAllocating) {
   ListenerOptions o;
   o.max_request_bytes = 1024;
