@@ -185,6 +185,8 @@ struct TcpListener::Impl {
     if (it == conns.end()) return;
     std::shared_ptr<Connection> c = it->second;
     conns.erase(it);
+    // Counted before the client can see the close (tests read the counters after it).
+    if (bad) closed_bad.fetch_add(1, std::memory_order_relaxed);
     auto& s = *c->state_ref();
     {
       std::lock_guard lock(s.mu);
@@ -206,7 +208,6 @@ struct TcpListener::Impl {
     s.backlog = {};
     s.backlog_off = 0;
     n_connections.fetch_sub(1, std::memory_order_relaxed);
-    if (bad) closed_bad.fetch_add(1, std::memory_order_relaxed);
     log().debug("{}: closed connection from {}: {}", opts.name, c->peer(), why);
   }
 
@@ -227,8 +228,8 @@ struct TcpListener::Impl {
       std::string peer = describe(addr, &host);
       if (n_connections.load(std::memory_order_relaxed) >=
           static_cast<size_t>(std::max(opts.max_connections, 0))) {
+        refused.fetch_add(1, std::memory_order_relaxed);  // counted before the client sees it
         ::close(fd);
-        refused.fetch_add(1, std::memory_order_relaxed);
         int64_t now = now_ms();
         if (now - last_refusal_log_ms >= 1000) {
           log().warn("{}: refused a connection from {}: max.connections ({}) reached", opts.name,
