@@ -323,6 +323,7 @@ struct TcpListener::Impl {
         }
         s.want = size;
         s.have = 0;
+        if (used == n) break;  // the size ended this read; memcpy must not see a null buffer
       }
       size_t take = std::min<size_t>(static_cast<size_t>(s.want) - s.have, n - used);
       grow(s, take);
