@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/result.h"
+#include "common/transport.h"
 #include "ipc/process.h"
 #include "ipc/ring.h"
 #include "ipc/shm.h"
@@ -33,35 +34,33 @@ struct ConnectionOptions {
   unsigned mode = 0600;
 };
 
-class Connection : public std::enable_shared_from_this<Connection> {
+class Connection : public Transport, public std::enable_shared_from_this<Connection> {
  public:
-  // Receives the response payload (valid only during the call) or an error. Runs on the
-  // connection's receiver thread: keep it short, never block on this connection.
-  using callback = std::function<void(result<bytes_view>)>;
+  using callback = Transport::callback;
 
   static result<std::shared_ptr<Connection>> open(const std::string& cluster, int32_t broker_id,
                                                   ConnectionOptions opts = {});
-  ~Connection();
+  ~Connection() override;
 
   // Sends a request. Waits up to timeout_ms for room in the request ring (then _QUEUE_FULL);
   // the response, or _TIMED_OUT once timeout_ms has passed since the call, goes to `cb`.
   // Fails at once with _TRANSPORT on a broken connection, and with MSG_SIZE_TOO_LARGE for a
   // payload larger than max_request_bytes(). An empty `cb` sends a request that gets no
   // response (a Produce with acks=0).
-  status send(bytes_view payload, int64_t timeout_ms, callback cb);
+  status send(bytes_view payload, int64_t timeout_ms, callback cb) override;
   // send() and wait for the response.
   result<std::vector<uint8_t>> call(bytes_view payload, int64_t timeout_ms);
 
-  bool broken() const { return broken_.load(std::memory_order_acquire); }
-  int32_t broker_id() const { return broker_id_; }
-  size_t max_request_bytes() const { return max_request_; }
+  bool broken() const override { return broken_.load(std::memory_order_acquire); }
+  int32_t broker_id() const override { return broker_id_; }
+  size_t max_request_bytes() const override { return max_request_; }
   size_t max_response_bytes() const { return max_response_; }
   uint64_t broker_incarnation() const { return incarnation_; }
   // Fails pending requests, tells the broker goodbye and removes the session region.
-  void close();
+  void close() override;
   // Gives up on the broker (e.g. the controller fenced it): pending requests fail with
   // _TRANSPORT within one check interval (20 ms), and so does every later send().
-  void mark_broken(const std::string& why);
+  void mark_broken(const std::string& why) override;
   std::string broken_reason() const;
 
  private:
