@@ -23,8 +23,10 @@ py::object list_topics(client::ClusterClient& cluster, const py::object& topic,
   md.attr("cluster_id") = info->cluster_id;
   md.attr("controller_id") = info->controller_id;
   md.attr("orig_broker_id") = info->orig_broker_id;
-  md.attr("orig_broker_name") =
-      "shm://" + cluster.config().cluster + "/" + std::to_string(info->orig_broker_id);
+  // librdkafka names a broker "host:port/id"; over shared memory the host part is shm://NAME.
+  std::string where = cluster.over_tcp() ? cluster.broker_address(info->orig_broker_id)
+                                         : "shm://" + cluster.config().cluster;
+  md.attr("orig_broker_name") = where + "/" + std::to_string(info->orig_broker_id);
   py::dict brokers;
   for (const auto& b : info->brokers) {
     py::object bm = model.attr("BrokerMetadata")();

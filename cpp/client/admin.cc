@@ -18,7 +18,12 @@ result<std::unique_ptr<Admin>> Admin::create(const ClientConfig& config) {
 result<int32_t> Admin::controller(int64_t timeout_ms) {
   SHOAL_ASSIGN_OR_RETURN(auto md,
                          cluster_->fetch_metadata(std::vector<std::string>{}, false, timeout_ms));
-  return md.controller_id;
+  // A controller that is none of the brokers listed (librdkafka's mock cluster names 0) is
+  // no controller: wait for one, as librdkafka does, until the request's timeout.
+  for (const auto& b : md.brokers) {
+    if (b.id == md.controller_id) return md.controller_id;
+  }
+  return -1;
 }
 
 namespace {
@@ -54,7 +59,7 @@ bool should_retry(const result<Resp>& r) {
 template <typename Req, typename Resp>
 result<Resp> Admin::to_controller(const Req& req, int64_t timeout_ms) {
   int64_t deadline = ipc::monotonic_ms() + timeout_ms;
-  result<Resp> last = make_error(errc::timed_out, "no controller answered");
+  result<Resp> last = make_error(errc::timed_out, "timed out waiting for the controller");
   while (true) {
     int64_t left = deadline - ipc::monotonic_ms();
     if (left <= 0) return last;
@@ -177,11 +182,16 @@ result<int32_t> Admin::coordinator(const std::string& group, int64_t timeout_ms)
       errc e = resp->error_code;
       int32_t node = resp->node_id();
       std::optional<std::string> msg = resp->error_message;
+      std::string host = resp->host;
+      int32_t port = resp->port;
       if (!resp->coordinators.empty()) {
         e = resp->coordinators.front().error_code;
         node = resp->coordinators.front().node_id();
         msg = resp->coordinators.front().error_message;
+        host = resp->coordinators.front().host;
+        port = resp->coordinators.front().port;
       }
+      if (e == errc::none) cluster_->note_broker(node, host, port);
       if (e == errc::none && node >= 0) return node;
       if (!coordinator_moving(e))
         return make_error(e, "{}", msg.value_or(std::string(errc_name(e))));

@@ -107,18 +107,19 @@ struct entry {
 constexpr int P = 1, C = 2, A = 4, ALL = 7;
 
 // What the properties that only a networked client uses have in common.
-constexpr const char* no_socket = "a network connection setting: no effect over shared memory";
+constexpr const char* no_socket = "socket tuning: no effect (Shoal's clients use the OS defaults)";
 constexpr const char* no_logging = "librdkafka's logging: no effect (use SHOAL_LOG_LEVEL)";
 
 const std::vector<entry>& table() {
   static const std::vector<entry> t = {
       {"bootstrap.servers", nullptr, ALL,
-       "the cluster to attach to: shm://NAME, NAME as given to `shoal cluster up --name` "
-       "(host:port addresses are for Kafka)",
+       "the cluster to attach to: shm://NAME (NAME as given to `shoal cluster up --name`) "
+       "over shared memory, or host:port,... over TCP (a Shoal broker's listener or any Kafka)",
        [](ClientConfig& c, const std::string& v) -> std::string {
          auto r = parse_bootstrap_servers(v);
          if (!r) return r.err().message;
-         c.cluster = *r;
+         c.cluster = r->cluster;
+         c.addresses = r->addresses;
          return "";
        },
        [](const ClientConfig&) { return std::string(); }, "shm://NAME"},
@@ -136,7 +137,7 @@ const std::vector<entry>& table() {
        "deadline of admin and metadata calls, and of attaching to the cluster",
        integer(&ClientConfig::socket_timeout_ms, 10, 300'000)},
       {"metadata.max.age.ms", nullptr, ALL,
-       "accepted; metadata comes from the cluster's shared memory, which is always current",
+       "accepted; cached metadata is refreshed when a broker answers that it is stale",
        integer(&ClientConfig::metadata_max_age_ms, 1, 86'400'000)},
       {"retry.backoff.ms", nullptr, ALL, "the wait before retrying a failed request",
        integer(&ClientConfig::retry_backoff_ms, 1, 300'000)},
@@ -334,10 +335,10 @@ const std::vector<entry>& table() {
        [](const ClientConfig& c) { return c.isolation_level; }, "read_committed, read_uncommitted"},
       // Accepted so that configs written for a networked Kafka work unchanged; they have no
       // meaning over shared memory.
-      {"security.protocol", nullptr, ALL, "only plaintext: shared memory has no TLS or SASL",
+      {"security.protocol", nullptr, ALL, "only plaintext: Shoal's clients speak no TLS or SASL",
        [](ClientConfig&, const std::string& v) -> std::string {
          if (lower(v) != "plaintext") {
-           return fmt::format("Shoal's shared-memory transport has no {}; use plaintext", v);
+           return fmt::format("Shoal's clients have no {}; use plaintext", v);
          }
          return "";
        },
@@ -346,7 +347,9 @@ const std::vector<entry>& table() {
       {"socket.nagle.disable", nullptr, ALL, no_socket, ignored()},
       {"socket.send.buffer.bytes", nullptr, ALL, no_socket, ignored()},
       {"socket.receive.buffer.bytes", nullptr, ALL, no_socket, ignored()},
-      {"socket.connection.setup.timeout.ms", nullptr, ALL, no_socket, ignored()},
+      {"socket.connection.setup.timeout.ms", nullptr, ALL,
+       "how long opening a TCP connection to a broker may take (host:port bootstrap only)",
+       integer(&ClientConfig::socket_connection_setup_timeout_ms, 1'000, 2'147'483'647)},
       {"connections.max.idle.ms", nullptr, ALL, no_socket, ignored()},
       {"reconnect.backoff.ms", nullptr, ALL, no_socket, ignored()},
       {"reconnect.backoff.max.ms", nullptr, ALL, no_socket, ignored()},
@@ -388,20 +391,96 @@ std::vector<ClientConfigDefinition> client_config_definitions() {
   return out;
 }
 
-result<std::string> parse_bootstrap_servers(const std::string& value) {
+namespace {
+
+// One host:port entry of a bootstrap list; nullopt when it is not one.
+std::optional<HostPort> parse_host_port(std::string_view v) {
+  for (std::string_view prefix : {"PLAINTEXT://", "plaintext://"}) {
+    if (v.substr(0, prefix.size()) == prefix) v.remove_prefix(prefix.size());
+  }
+  while (!v.empty() && v.back() == '/') v.remove_suffix(1);
+  HostPort hp;
+  std::string_view port;
+  if (!v.empty() && v.front() == '[') {  // [IPv6]:port
+    size_t close = v.find(']');
+    if (close == std::string_view::npos || close == 1) return std::nullopt;
+    hp.host = std::string(v.substr(1, close - 1));
+    std::string_view rest = v.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') return std::nullopt;
+      port = rest.substr(1);
+      if (port.empty()) return std::nullopt;
+    }
+  } else {
+    size_t colon = v.rfind(':');
+    if (colon != std::string_view::npos && v.find(':') != colon) return std::nullopt;  // bare v6
+    hp.host = std::string(v.substr(0, colon));
+    if (colon != std::string_view::npos) {
+      port = v.substr(colon + 1);
+      if (port.empty()) return std::nullopt;
+    }
+  }
+  if (hp.host.empty() || hp.host.find_first_of("/ \t") != std::string::npos) return std::nullopt;
+  hp.port = 9092;  // Kafka's, as librdkafka assumes when none is given
+  if (!port.empty()) {
+    int64_t n = 0;
+    for (char ch : port) {
+      if (ch < '0' || ch > '9') return std::nullopt;
+      n = n * 10 + (ch - '0');
+      if (n > 65535) return std::nullopt;
+    }
+    if (n == 0) return std::nullopt;
+    hp.port = static_cast<int32_t>(n);
+  }
+  return hp;
+}
+
+}  // namespace
+
+result<Bootstrap> parse_bootstrap_servers(const std::string& value) {
   constexpr std::string_view scheme = "shm://";
+  Bootstrap b;
   std::string v = value;
   while (!v.empty() && v.back() == '/') v.pop_back();
-  if (v.rfind(scheme, 0) != 0 || v.size() == scheme.size() ||
-      v.find_first_of(",/:", scheme.size()) != std::string::npos) {
+  if (v.rfind(scheme, 0) == 0) {
+    if (v.size() == scheme.size() || v.find_first_of(",/:", scheme.size()) != std::string::npos) {
+      return make_error(errc::invalid_arg,
+                        "bootstrap.servers \"{}\": expected shm://NAME, NAME as given to `shoal "
+                        "cluster up --name` (one cluster, no path or port)",
+                        value);
+    }
+    b.cluster = v.substr(scheme.size());
+    return b;
+  }
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    if (comma == std::string::npos) comma = value.size();
+    std::string_view entry = std::string_view(value).substr(start, comma - start);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    if (!entry.empty()) {
+      auto hp = parse_host_port(entry);
+      if (!hp) {
+        return make_error(errc::invalid_arg,
+                          "bootstrap.servers \"{}\": \"{}\" is not host:port; expected "
+                          "shm://NAME (a Shoal cluster on this host, over shared memory) or "
+                          "host:port,host:port (brokers over TCP)",
+                          value, entry);
+      }
+      if (std::find(b.addresses.begin(), b.addresses.end(), *hp) == b.addresses.end()) {
+        b.addresses.push_back(std::move(*hp));
+      }
+    }
+    start = comma + 1;
+  }
+  if (b.addresses.empty()) {
     return make_error(errc::invalid_arg,
-                      "bootstrap.servers \"{}\" is not a Shoal cluster: Shoal's clients attach to "
-                      "brokers on this host through shared memory with bootstrap.servers = "
-                      "\"shm://NAME\" (NAME as given to `shoal cluster up --name`); host:port "
-                      "addresses are for a Kafka cluster reached over the network",
+                      "bootstrap.servers \"{}\" names no broker: expected shm://NAME or "
+                      "host:port,...",
                       value);
   }
-  return v.substr(scheme.size());
+  return b;
 }
 
 result<ClientConfig> parse_client_config(const std::map<std::string, std::string>& props,
@@ -456,8 +535,8 @@ result<ClientConfig> parse_client_config(const std::map<std::string, std::string
   }
   if (!have_bootstrap) {
     return make_error(errc::invalid_arg,
-                      "bootstrap.servers is not set: Shoal's clients need \"shm://NAME\", the name "
-                      "of a running cluster");
+                      "bootstrap.servers is not set: Shoal's clients need \"shm://NAME\" (a "
+                      "cluster on this host) or \"host:port,...\" (brokers over TCP)");
   }
   return c;
 }

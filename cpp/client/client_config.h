@@ -1,6 +1,8 @@
 // Client configuration with librdkafka's property names, aliases and defaults (the names
 // confluent-kafka-python passes through), so a config dict written for Kafka works here.
-// bootstrap.servers must be shm://NAME. The table in client_config.cc defines every key once.
+// bootstrap.servers is shm://NAME (brokers on this host, over shared memory) or a list of
+// host:port (Kafka's wire protocol over TCP, to Shoal's listeners or any Kafka cluster). The
+// table in client_config.cc defines every key once.
 #pragma once
 
 #include <cstdint>
@@ -17,8 +19,22 @@ namespace shoal::client {
 
 enum class client_kind { producer, consumer, admin };
 
+struct HostPort {
+  std::string host;
+  int32_t port = 0;
+  bool operator==(const HostPort&) const = default;
+};
+
+// bootstrap.servers, parsed: exactly one of the two is set.
+struct Bootstrap {
+  std::string cluster;              // shm://NAME
+  std::vector<HostPort> addresses;  // host:port,host:port,...
+};
+
 struct ClientConfig {
-  std::string cluster;  // from bootstrap.servers = shm://NAME
+  std::string cluster;              // from bootstrap.servers = shm://NAME
+  std::vector<HostPort> addresses;  // from bootstrap.servers = host:port,...; TCP when set
+  int64_t socket_connection_setup_timeout_ms = 30'000;  // socket.connection.setup.timeout.ms
   std::string client_id = "rdkafka";
   int64_t request_timeout_ms = 30'000;    // request.timeout.ms
   int64_t metadata_max_age_ms = 900'000;  // metadata.max.age.ms
@@ -70,10 +86,9 @@ struct ClientConfig {
   std::map<std::string, std::string> raw;
 };
 
-// Parses a configuration. Unknown properties, bad values and a bootstrap.servers that is not
-// shm://NAME fail with _INVALID_ARG and a message naming the property (the last says how
-// Shoal's clients attach). Properties that only matter to a networked Kafka client
-// (security.protocol=plaintext, socket.keepalive.enable, ...) are accepted and ignored.
+// Parses a configuration. Unknown properties, bad values and a bootstrap.servers that is
+// neither shm://NAME nor a host:port list fail with _INVALID_ARG and a message naming the
+// property. Socket tuning properties (socket.keepalive.enable, ...) are accepted and ignored.
 result<ClientConfig> parse_client_config(const std::map<std::string, std::string>& props,
                                          client_kind kind);
 
@@ -90,7 +105,9 @@ struct ClientConfigDefinition {
 };
 std::vector<ClientConfigDefinition> client_config_definitions();
 
-// Splits "shm://NAME" into NAME; the error explains the scheme.
-result<std::string> parse_bootstrap_servers(const std::string& value);
+// Parses bootstrap.servers as librdkafka does: "shm://NAME", or a comma-separated list of
+// host:port, host (port 9092), [IPv6]:port, each maybe prefixed PLAINTEXT://. The error says
+// which entry is wrong and what is expected.
+result<Bootstrap> parse_bootstrap_servers(const std::string& value);
 
 }  // namespace shoal::client

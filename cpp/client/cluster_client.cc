@@ -14,6 +14,9 @@ constexpr int64_t fresh_heartbeat_ms = 500;
 
 result<std::shared_ptr<ClusterClient>> ClusterClient::connect(const ClientConfig& config) {
   auto c = std::shared_ptr<ClusterClient>(new ClusterClient(config));
+  // Over TCP nothing is opened yet: as in librdkafka, a client of an unreachable cluster is
+  // created, and its requests fail (or time out) as they are made.
+  if (c->over_tcp()) return c;
   SHOAL_ASSIGN_OR_RETURN(
       c->region_,
       ipc::ClusterRegion::open(config.cluster, std::min<int64_t>(config.socket_timeout_ms, 5'000)));
@@ -42,13 +45,52 @@ void ClusterClient::close() {
   for (auto& [_, c] : conns) c->close();
 }
 
-std::vector<int32_t> ClusterClient::live_brokers() const {
+std::vector<int32_t> ClusterClient::live_brokers() {
   std::vector<int32_t> ids;
+  if (over_tcp()) {
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& [id, _] : addresses_) ids.push_back(id);
+    }
+    if (!ids.empty()) return ids;
+    auto md = fetch_metadata(std::vector<std::string>{}, false,
+                             std::min<int64_t>(config_.socket_timeout_ms, 10'000));
+    if (md) {
+      for (const auto& b : md->brokers) ids.push_back(b.id);
+    }
+    return ids;
+  }
   if (!region_) return ids;
   for (const auto& b : region_->brokers(broker_stale_ms)) {
     if (b.alive) ids.push_back(b.id);
   }
   return ids;
+}
+
+void ClusterClient::note_broker(int32_t id, const std::string& host, int32_t port) {
+  if (!over_tcp() || id < 0 || host.empty() || port <= 0) return;
+  std::lock_guard lock(mu_);
+  addresses_[id] = HostPort{host, port};
+}
+
+std::string ClusterClient::bootstrap_name() const {
+  if (!over_tcp()) return "shm://" + config_.cluster;
+  std::string out;
+  for (const auto& a : config_.addresses) {
+    if (!out.empty()) out += ",";
+    out += fmt::format("{}:{}", a.host, a.port);
+  }
+  return out;
+}
+
+std::string ClusterClient::broker_address(int32_t id) const {
+  std::lock_guard lock(mu_);
+  if (id <= -2 && static_cast<size_t>(-id - 2) < config_.addresses.size()) {
+    const auto& a = config_.addresses[static_cast<size_t>(-id - 2)];
+    return fmt::format("{}:{}", a.host, a.port);
+  }
+  auto it = addresses_.find(id);
+  return it == addresses_.end() ? "" : fmt::format("{}:{}", it->second.host, it->second.port);
 }
 
 void BrokerConnection::when_ready(std::function<void(const status&)> f) {
@@ -102,9 +144,31 @@ void BrokerConnection::settle(status st) {
 }
 
 result<std::shared_ptr<BrokerConnection>> ClusterClient::open_connection(int32_t broker_id) {
-  ipc::ConnectionOptions opts;
-  opts.connect_timeout_ms = std::min<int64_t>(config_.socket_timeout_ms, 2'000);
-  SHOAL_ASSIGN_OR_RETURN(auto transport, ipc::Connection::open(config_.cluster, broker_id, opts));
+  std::shared_ptr<Transport> transport;
+  if (over_tcp()) {
+    std::optional<HostPort> where;
+    {
+      std::lock_guard lock(mu_);
+      if (broker_id <= -2 && static_cast<size_t>(-broker_id - 2) < config_.addresses.size()) {
+        where = config_.addresses[static_cast<size_t>(-broker_id - 2)];
+      } else if (auto it = addresses_.find(broker_id); it != addresses_.end()) {
+        where = it->second;
+      }
+    }
+    if (!where) {
+      return make_error(errc::transport,
+                        "broker {} is not known: no Metadata answer from {} has named it",
+                        broker_id, bootstrap_name());
+    }
+    net::TcpConnectionOptions opts;
+    opts.connect_timeout_ms = config_.socket_connection_setup_timeout_ms;
+    SHOAL_ASSIGN_OR_RETURN(transport,
+                           net::TcpConnection::open(where->host, where->port, broker_id, opts));
+  } else {
+    ipc::ConnectionOptions opts;
+    opts.connect_timeout_ms = std::min<int64_t>(config_.socket_timeout_ms, 2'000);
+    SHOAL_ASSIGN_OR_RETURN(transport, ipc::Connection::open(config_.cluster, broker_id, opts));
+  }
   auto conn = std::make_shared<BrokerConnection>(std::move(transport));
   negotiate(conn, protocol::ApiVersionsRequest::highest_version, true);
   return conn;
@@ -134,7 +198,15 @@ void ClusterClient::negotiate(const std::shared_ptr<BrokerConnection>& conn, int
         if (!head) return conn->failed(std::move(head).err());
         auto resp = protocol::decode<protocol::ApiVersionsResponse>(head->second, v);
         if (!resp) resp = protocol::decode<protocol::ApiVersionsResponse>(head->second, 0);
-        if (!resp) return conn->failed(std::move(resp).err());
+        if (!resp) {
+          // An UNSUPPORTED_VERSION answer whose key list does not decode as version 0 (as
+          // librdkafka's mock cluster writes it): ask again at version 0, as librdkafka does.
+          const auto& body = head->second;
+          bool unsupported = body.size() >= 2 && ((body[0] << 8) | body[1]) == 35;
+          auto c = client.lock();
+          if (unsupported && retry && v > 0 && c) return c->negotiate(conn, 0, false);
+          return conn->failed(std::move(resp).err());
+        }
         std::map<int16_t, std::pair<int16_t, int16_t>> versions;
         for (const auto& k : resp->api_keys) {
           versions[static_cast<int16_t>(k.api_key)] = {k.min_version, k.max_version};
@@ -175,10 +247,19 @@ result<std::shared_ptr<BrokerConnection>> ClusterClient::connection_nowait(int32
   if (broker_id >= 0) {
     candidates.push_back(broker_id);
   } else {
-    // Brokers answering now first: a broker beats its heartbeat every 50 ms, so one silent
-    // for longer is busy, paused or dying, and a request to it could wait seconds.
     std::vector<std::pair<int64_t, int32_t>> by_age;
-    if (region_) {
+    if (over_tcp()) {
+      // The brokers the last Metadata named, else the bootstrap addresses.
+      std::lock_guard lock(mu_);
+      for (const auto& [id, _] : addresses_) by_age.emplace_back(0, id);
+      if (by_age.empty()) {
+        for (size_t i = 0; i < config_.addresses.size(); ++i) {
+          by_age.emplace_back(0, -static_cast<int32_t>(i) - 2);
+        }
+      }
+    } else if (region_) {
+      // Brokers answering now first: a broker beats its heartbeat every 50 ms, so one silent
+      // for longer is busy, paused or dying, and a request to it could wait seconds.
       for (const auto& b : region_->brokers(broker_stale_ms)) {
         if (b.alive) by_age.emplace_back(b.heartbeat_age_ms >= fresh_heartbeat_ms, b.id);
       }
@@ -220,6 +301,14 @@ result<std::shared_ptr<BrokerConnection>> ClusterClient::connection_nowait(int32
     if (slot) slot->close();
     slot = *conn;
     return slot;
+  }
+  if (broker_id < 0 && over_tcp()) {
+    // As librdkafka: every broker unreachable is _ALL_BROKERS_DOWN, with the last reason.
+    // The bootstrap addresses are tried again next time, in case the cluster moved.
+    std::lock_guard lock(mu_);
+    addresses_.clear();
+    return make_error(errc::all_brokers_down, "no broker of {} could be reached: {}",
+                      bootstrap_name(), last.message);
   }
   return last;
 }
@@ -276,17 +365,27 @@ result<ClusterInfo> ClusterClient::fetch_metadata(
     req.topics = std::nullopt;
   }
   req.allow_auto_topic_creation = allow_auto_create;
-  auto resp = call<protocol::MetadataRequest, protocol::MetadataResponse>(-1, req, timeout_ms);
+  // One broker, chosen first, so the answer can say which broker gave it.
+  SHOAL_ASSIGN_OR_RETURN(auto conn, connection(-1));
+  const int32_t asked = conn->broker_id();
+  auto resp = call<protocol::MetadataRequest, protocol::MetadataResponse>(asked, req, timeout_ms);
   if (!resp) return resp.err();
   ClusterInfo info;
   info.cluster_id = resp->cluster_id.value_or("");
   info.controller_id = resp->controller_id();
+  info.orig_broker_id = asked;
   for (const auto& b : resp->brokers) info.brokers.push_back({b.node_id(), b.host, b.port});
-  {
+  if (over_tcp()) {
+    std::map<int32_t, HostPort> named;
+    for (const auto& b : info.brokers) named[b.id] = HostPort{b.host, b.port};
     std::lock_guard lock(mu_);
-    for (const auto& [id, c] : connections_) {
-      if (!c->broken()) info.orig_broker_id = id;
+    if (asked <= -2) {  // a bootstrap address: the broker listed there is the one asked
+      const auto& a = config_.addresses[static_cast<size_t>(-asked - 2)];
+      for (const auto& [id, hp] : named) {
+        if (hp == a) info.orig_broker_id = id;
+      }
     }
+    if (!named.empty()) addresses_ = std::move(named);
   }
   for (const auto& t : resp->topics) {
     if (!t.name) continue;  // asked by id only: not something this client does

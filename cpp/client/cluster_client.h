@@ -1,7 +1,10 @@
-// A client's view of a cluster: the brokers found through the cluster region, one
-// shared-memory connection per broker (opened on first use, replaced when broken), typed
-// request/response calls, and a metadata cache (topics, partitions, leaders) refreshed from
-// the brokers as Kafka clients do.
+// A client's view of a cluster: its brokers, one connection per broker (opened on first use,
+// replaced when broken), typed request/response calls, and a metadata cache (topics,
+// partitions, leaders) refreshed from the brokers as Kafka clients do. Two transports carry
+// the same frames: with bootstrap.servers = shm://NAME the brokers are found through the
+// cluster region and reached over shared memory; with host:port,... they are reached over
+// TCP, found as Kafka clients find them (the bootstrap addresses first, under ids -2, -3, ...
+// as librdkafka numbers them, then the brokers Metadata and FindCoordinator name).
 //
 // Thread safety: all methods are safe from any thread.
 #pragma once
@@ -21,6 +24,7 @@
 #include "client/client_config.h"
 #include "ipc/cluster_region.h"
 #include "ipc/connection.h"
+#include "net/tcp_connection.h"
 #include "protocol/frame.h"
 #include "protocol/gen/messages.h"
 
@@ -65,7 +69,7 @@ struct ClusterInfo {
 // through this client, so waiting there for the answer would deadlock.)
 class BrokerConnection {
  public:
-  explicit BrokerConnection(std::shared_ptr<ipc::Connection> transport)
+  explicit BrokerConnection(std::shared_ptr<Transport> transport)
       : transport_(std::move(transport)) {}
 
   // The highest version of `key` both sides serve within [lowest, highest]; -1 if none.
@@ -80,7 +84,7 @@ class BrokerConnection {
   bool ready() const { return state_.load(std::memory_order_acquire) == 1; }
   int32_t broker_id() const { return transport_->broker_id(); }
   size_t max_request_bytes() const { return transport_->max_request_bytes(); }
-  ipc::Connection& transport() const { return *transport_; }
+  Transport& transport() const { return *transport_; }
   void close() { transport_->close(); }
 
   // Runs `f` once the versions are known (with OK) or negotiation failed (with its error):
@@ -96,7 +100,7 @@ class BrokerConnection {
  private:
   void settle(status st);
 
-  std::shared_ptr<ipc::Connection> transport_;
+  std::shared_ptr<Transport> transport_;
   // Written once, before state_ leaves 0 (release); read only after (see REQUIRES above).
   std::map<int16_t, std::pair<int16_t, int16_t>> versions_;  // api key -> (min, max)
   std::vector<std::string> features_;
@@ -117,8 +121,17 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
   // The connection to a broker (-1: any live broker), opened (and its API versions asked) if
   // needed.
   result<std::shared_ptr<BrokerConnection>> connection(int32_t broker_id);
-  // Ids of the brokers the cluster region says are alive.
-  std::vector<int32_t> live_brokers() const;
+  // Ids of the live brokers: those the cluster region says are alive (shared memory), or
+  // those the latest Metadata answer lists (TCP; asked first if there is none yet).
+  std::vector<int32_t> live_brokers();
+  // Remembers where a broker listens (TCP), as FindCoordinator answers name it.
+  void note_broker(int32_t id, const std::string& host, int32_t port);
+  // Whether this client reaches its brokers over TCP.
+  bool over_tcp() const { return !config_.addresses.empty(); }
+  // How the brokers are reached, for messages: shm://NAME, or the bootstrap list.
+  std::string bootstrap_name() const;
+  // The address a broker listens on (TCP; "" if unknown or over shared memory).
+  std::string broker_address(int32_t id) const;
 
   // Sends a request and decodes its response on the connection's receiver thread.
   template <typename Req, typename Resp>
@@ -177,17 +190,21 @@ class ClusterClient : public std::enable_shared_from_this<ClusterClient> {
   std::unique_ptr<ipc::ClusterRegion> region_;
   mutable std::mutex mu_;
   std::map<int32_t, std::shared_ptr<BrokerConnection>> connections_;
+  std::map<int32_t, HostPort> addresses_;  // TCP: the brokers the last Metadata named
   std::map<std::string, TopicInfo> topics_;
   std::atomic<int32_t> correlation_{1};
   std::atomic<uint64_t> fenced_checked_version_{0};
 };
 
-// Decodes a response frame to a request of Resp::api at `version`.
+// Decodes a response frame to a request of Resp::api at `version`. Bytes after the last
+// field are ignored, as Kafka's and librdkafka's clients ignore them (librdkafka's mock
+// cluster ends its Metadata v12 answer with one).
 template <typename Resp>
 result<Resp> decode_response_frame(protocol::bytes_view frame, int16_t version) {
   auto decoded = protocol::decode_response_frame(frame, Resp::api, version);
   if (!decoded) return decoded.err();
-  return protocol::decode<Resp>(decoded->second, version);
+  size_t trailing = 0;
+  return protocol::decode_prefix<Resp>(decoded->second, version, &trailing);
 }
 
 template <typename Req, typename Resp>

@@ -189,9 +189,13 @@ bool GroupMember::find_coordinator_locked(std::unique_lock<std::mutex>& lock) {
   if (resp && !resp->coordinators.empty()) {
     e = resp->coordinators.front().error_code;
     node = resp->coordinators.front().node_id();
+    if (e == errc::none) {
+      cluster_->note_broker(node, resp->coordinators.front().host, resp->coordinators.front().port);
+    }
   } else if (resp) {
     e = resp->error_code;
     node = resp->node_id();
+    if (e == errc::none) cluster_->note_broker(node, resp->host, resp->port);
   }
   if (e != errc::none) {
     log().debug("group {}: no coordinator yet: {}", config_.group_id,

@@ -439,17 +439,23 @@ bool Producer::ensure_producer_id() {
   if (now < next_producer_id_attempt_ms_) return false;
   next_producer_id_attempt_ms_ = now + config_.retry_backoff_ms;
   int64_t timeout = std::min<int64_t>(config_.request_timeout_ms, 5'000);
-  // The controller hands out producer ids (see InitProducerIdRequest).
+  // The controller hands out producer ids (see InitProducerIdRequest): asked directly when
+  // the metadata names it among the brokers, else through any broker, which forwards (as
+  // Kafka's brokers do; librdkafka's mock cluster names no controller).
   auto md = cluster_->fetch_metadata(std::vector<std::string>{}, false, timeout);
-  if (!md || md->controller_id < 0) {
-    log().debug("idempotent producer: no controller to ask for a producer id yet");
+  if (!md) {
+    log().debug("idempotent producer: no metadata to find the controller: {}", md.err().message);
     return false;
+  }
+  int32_t ask = -1;
+  for (const auto& b : md->brokers) {
+    if (b.id == md->controller_id) ask = b.id;
   }
   protocol::InitProducerIdRequest init;
   init.transactional_id = std::nullopt;  // idempotence without transactions
   init.transaction_timeout_ms = -1;
   auto resp = cluster_->call<protocol::InitProducerIdRequest, protocol::InitProducerIdResponse>(
-      md->controller_id, init, timeout);
+      ask, init, timeout);
   errc code = resp ? resp->error_code : resp.code();
   if (code != errc::none) {
     std::string msg = resp ? resp->error_message.value_or(std::string(errc_description(code)))

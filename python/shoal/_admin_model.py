@@ -101,8 +101,8 @@ class IsolationLevel(Enum):
 
 
 class Node:
-    """A broker: its id, host, port and rack. Shoal's brokers are reached through the cluster's
-    shared memory, so host is ``shm://NAME`` and port 0."""
+    """A broker: its id, host, port and rack; host and port are the broker's Kafka listener
+    (``advertised.listeners``)."""
 
     def __init__(self, id: int, host: str, port: int, rack: str | None = None) -> None:
         self.id = id

@@ -97,11 +97,13 @@ def test_bad_configuration_is_refused_naming_the_key(cluster1):
     assert '"acks"' in ei.value.args[0].str()
 
 
-def test_host_port_bootstrap_gets_an_explanation():
+def test_a_bootstrap_that_is_neither_shm_nor_host_port_gets_an_explanation():
+    # host:port lists are Kafka's protocol over TCP (tests/python/test_shoal_clients_tcp.py).
     with pytest.raises(shoal.KafkaException) as ei:
-        shoal.Producer({"bootstrap.servers": "localhost:9092"})
+        shoal.Producer({"bootstrap.servers": "localhost:9092:1"})
     msg = ei.value.args[0].str()
-    assert "shm://NAME" in msg and ei.value.args[0].code() == shoal.KafkaError._INVALID_ARG
+    assert "shm://NAME" in msg and "host:port" in msg
+    assert ei.value.args[0].code() == shoal.KafkaError._INVALID_ARG
 
 
 def test_no_such_cluster():
