@@ -116,7 +116,12 @@ def test_topics_create_list_describe_delete(cluster: shoal.Cluster, bs: str) -> 
 
     described = topics(bs, "--describe", "--topic", "orders")
     assert described.returncode == 0, described.stderr
-    lines = described.stdout.splitlines()
+    lines, brokers = described.stdout.split("\n\n")
+    lines = lines.splitlines()
+    # After the topics, where the brokers listen (their Kafka listeners).
+    assert brokers.splitlines() == [
+        f"Broker: {b}\tAddress: {h}:{p}" for b, (h, p) in sorted(cluster.kafka_addresses().items())
+    ]
     head = DESCRIBE_TOPIC.fullmatch(lines[0])
     assert head is not None, lines[0]
     assert head.groups()[:3] == ("orders", "6", "3")
@@ -185,7 +190,7 @@ def test_topics_alter_adds_partitions(cluster: shoal.Cluster, bs: str) -> None:
     out = topics(bs, "--alter", "--topic", "grow", "--partitions", "4")
     assert (out.returncode, out.stdout) == (0, ""), out.stderr
     wait_for(lambda: len(cluster.state()["topics"].get("grow", [])) == 4, 30, "4 partitions")
-    described = topics(bs, "--describe", "--topic", "grow").stdout.splitlines()
+    described = topics(bs, "--describe", "--topic", "grow").stdout.split("\n\n")[0].splitlines()
     assert DESCRIBE_TOPIC.fullmatch(described[0]).group(2) == "4"  # type: ignore[union-attr]
     assert len(described) == 5
     shrink = topics(bs, "--alter", "--topic", "grow", "--partitions", "3")

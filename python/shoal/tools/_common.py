@@ -14,8 +14,9 @@ def add_bootstrap(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--bootstrap-server",
         default=DEFAULT_BOOTSTRAP,
-        metavar="shm://NAME",
-        help=f"the cluster (default {DEFAULT_BOOTSTRAP})",
+        metavar="shm://NAME|HOST:PORT",
+        help=f"the cluster: shm://NAME over shared memory, or HOST:PORT,... over TCP "
+        f"(default {DEFAULT_BOOTSTRAP})",
     )
 
 

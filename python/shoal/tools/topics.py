@@ -20,9 +20,13 @@ Kafka's tool does. --describe prints Kafka's tab-separated lines: per topic
 
 Kafka prints "TopicId: <id>" after the name; this tool prints it when
 AdminClient.describe_topics gives the topic an id, and leaves it out otherwise, as Kafka
-leaves out a zero id. Recent Kafka versions end each partition line with "Elr:" and
-"LastKnownElr:" (KIP-966's eligible leader replicas), which Shoal does not have: it prints the
-partition lines of the Kafka versions before them.
+leaves out a zero id. After the topics, past a blank line, come the brokers, one line each:
+
+    Broker: 1<TAB>Address: 127.0.0.1:9092
+
+(their Kafka listeners; Kafka's tool does not print them). Recent Kafka versions end each
+partition line with "Elr:" and "LastKnownElr:" (KIP-966's eligible leader replicas), which
+Shoal does not have: it prints the partition lines of the Kafka versions before them.
 Errors go to stderr, in Kafka's words.
 """
 
@@ -443,3 +447,9 @@ def _describe(admin: Any, args: argparse.Namespace) -> None:
                     f"\tReplicas: {','.join(map(str, pm.replicas))}"
                     f"\tIsr: {','.join(map(str, pm.isrs))}"
                 )
+    if names and not reports and not args.topics_with_overrides:
+        # Beyond Kafka's tool: where the brokers named above listen, after a blank line so
+        # that scripts reading Kafka's lines up to it see nothing new.
+        print()
+        for b in sorted(md.brokers.values(), key=lambda b: b.id):
+            print(f"Broker: {b.id}\tAddress: {b.host}:{b.port}")
