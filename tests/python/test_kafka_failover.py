@@ -1,7 +1,8 @@
 """A Kafka client rides through a broker crash over TCP: confluent-kafka's idempotent
-acks=all producer and a group consumer keep going while the leader of a partition is
-SIGKILLed. Every acknowledged record is in the log exactly once (the producer's retries after
-the failover write nothing twice) and the group consumer reads every one of them."""
+acks=all producer and a group consumer, and Shoal's own with the same code and a host:port
+bootstrap, keep going while the leader of a partition is SIGKILLed. Every acknowledged record
+is in the log exactly once (the producer's retries after the failover write nothing twice)
+and the group consumer reads every one of them."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import confluent_kafka.admin
 import pytest
 
 import shoal
+import shoal.admin
 from conftest import wait_for
 
 TOPIC = "tcp-orders"
@@ -27,15 +29,16 @@ def cluster3() -> Iterator[shoal.Cluster]:
         yield c
 
 
+@pytest.mark.parametrize("kafka", [confluent_kafka, shoal], ids=["confluent_kafka", "shoal"])
 def test_idempotent_producer_and_group_consumer_ride_through_a_leader_sigkill(
-    cluster3: shoal.Cluster,
+    cluster3: shoal.Cluster, kafka
 ) -> None:
     # Addresses taken while all three run: the client keeps the others when one dies.
     bs = cluster3.kafka_bootstrap_servers
-    admin = confluent_kafka.admin.AdminClient({"bootstrap.servers": bs})
-    admin.create_topics(
-        [confluent_kafka.admin.NewTopic(TOPIC, 3, 3, config={"min.insync.replicas": "2"})]
-    )[TOPIC].result(30)
+    admin = kafka.admin.AdminClient({"bootstrap.servers": bs})
+    admin.create_topics([kafka.admin.NewTopic(TOPIC, 3, 3, config={"min.insync.replicas": "2"})])[
+        TOPIC
+    ].result(30)
 
     acked: set[str] = set()
     failed: Counter[str] = Counter()
@@ -50,7 +53,7 @@ def test_idempotent_producer_and_group_consumer_ride_through_a_leader_sigkill(
                 failed[err.name()] += 1
 
     def produce() -> None:
-        p = confluent_kafka.Producer(
+        p = kafka.Producer(
             {
                 "bootstrap.servers": bs,
                 "acks": "all",
@@ -74,7 +77,7 @@ def test_idempotent_producer_and_group_consumer_ride_through_a_leader_sigkill(
     consumed: list[str] = []
 
     def consume() -> None:
-        c = confluent_kafka.Consumer(
+        c = kafka.Consumer(
             {
                 "bootstrap.servers": bs,
                 "group.id": "tcp-failover",
@@ -92,7 +95,7 @@ def test_idempotent_producer_and_group_consumer_ride_through_a_leader_sigkill(
                     consumed.append(m.value().decode())
             if msgs:
                 # A commit across the coordinator's failover can fail: the next one covers it.
-                with contextlib.suppress(confluent_kafka.KafkaException):
+                with contextlib.suppress(kafka.KafkaException):
                     c.commit(asynchronous=False)
             if stop.is_set() and not producer.is_alive():
                 with lock:
@@ -122,11 +125,11 @@ def test_idempotent_producer_and_group_consumer_ride_through_a_leader_sigkill(
     assert not producer.is_alive() and not consumer.is_alive()
 
     # The log: every acknowledged record once, nothing twice.
-    reader = confluent_kafka.Consumer({"bootstrap.servers": bs, "group.id": "tcp-failover-check"})
+    reader = kafka.Consumer({"bootstrap.servers": bs, "group.id": "tcp-failover-check"})
     ends = {}
     for p in range(3):
-        ends[p] = reader.get_watermark_offsets(confluent_kafka.TopicPartition(TOPIC, p), 10)[1]
-    reader.assign([confluent_kafka.TopicPartition(TOPIC, p, 0) for p in range(3)])
+        ends[p] = reader.get_watermark_offsets(kafka.TopicPartition(TOPIC, p), 10)[1]
+    reader.assign([kafka.TopicPartition(TOPIC, p, 0) for p in range(3)])
     in_log: list[str] = []
     deadline = time.monotonic() + 60
     while len(in_log) < sum(ends.values()) and time.monotonic() < deadline:
