@@ -365,8 +365,9 @@ result<ClusterInfo> ClusterClient::fetch_metadata(
     req.topics = std::nullopt;
   }
   req.allow_auto_topic_creation = allow_auto_create;
-  // One broker, chosen first, so the answer can say which broker gave it.
-  SHOAL_ASSIGN_OR_RETURN(auto conn, connection(-1));
+  // One broker, chosen first, so the answer can say which broker gave it. Not waiting for
+  // its versions here: the request waits for them, within timeout_ms.
+  SHOAL_ASSIGN_OR_RETURN(auto conn, connection_nowait(-1));
   const int32_t asked = conn->broker_id();
   auto resp = call<protocol::MetadataRequest, protocol::MetadataResponse>(asked, req, timeout_ms);
   if (!resp) return resp.err();
