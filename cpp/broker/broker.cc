@@ -189,7 +189,7 @@ result<std::unique_ptr<Broker>> Broker::create(BrokerConfig config) {
   ipc::Server* server = b->server_.get();
   auto listener = net::TcpListener::start(lopts, [raw, server](
                                                      const std::shared_ptr<net::Connection>& conn,
-                                                     uint64_t seq, std::vector<uint8_t> frame) {
+                                                     uint64_t seq, net::frame_bytes frame) {
     server->post([raw, conn, seq, frame = std::move(frame)] { raw->serve_tcp(conn, seq, frame); });
   });
   if (!listener) {
@@ -486,7 +486,7 @@ void Broker::maintenance_loop() {
 }
 
 void Broker::serve_tcp(const std::shared_ptr<net::Connection>& conn, uint64_t seq,
-                       const std::vector<uint8_t>& frame) {
+                       const net::frame_bytes& frame) {
   // A frame that came after one the broker could not parse is not served (Kafka closes the
   // connection and reads no further).
   if (conn->closed()) return;
@@ -498,7 +498,7 @@ void Broker::serve_tcp(const std::shared_ptr<net::Connection>& conn, uint64_t se
   ctx.no_response = [conn, seq] { conn->no_response(seq); };
   ctx.close = [conn](const std::string& why) { conn->close(why); };
   poll_image();
-  dispatch(*services_, std::move(ctx), frame);
+  dispatch(*services_, std::move(ctx), protocol::bytes_view(frame.data(), frame.size()));
   wake_held_heartbeats();
 }
 

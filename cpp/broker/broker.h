@@ -59,7 +59,7 @@ class Broker {
   std::shared_ptr<const ClusterView> view() const;
   // Serves one request that came by TCP (on the loop thread, like the shared-memory ones).
   void serve_tcp(const std::shared_ptr<net::Connection>& conn, uint64_t seq,
-                 const std::vector<uint8_t>& frame);
+                 const net::frame_bytes& frame);
   // The advertised listener of broker `id`, as its slot in the cluster region says.
   std::pair<std::string, int32_t> endpoint(int32_t id) const;
 

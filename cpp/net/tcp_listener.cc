@@ -34,6 +34,7 @@ spdlog::logger& log() {
 constexpr uint64_t listen_id = 0;
 constexpr uint64_t wake_id = 1;
 constexpr size_t read_chunk = 64 * 1024;
+constexpr size_t first_allocation = 2 * 1024 * 1024;
 
 int64_t now_ms() {
   return monotonic_ms();
@@ -74,7 +75,7 @@ struct Connection::State {
   uint8_t size_buf[4];
   int size_have = 0;
   int64_t want = -1;  // the declared size of the frame being read; -1 while reading a size
-  std::vector<uint8_t> frame;
+  frame_bytes frame;
   size_t have = 0;  // bytes of `frame` filled
   std::vector<uint8_t> backlog;
   size_t backlog_off = 0;
@@ -264,7 +265,7 @@ struct TcpListener::Impl {
 
   // Hands a whole frame to the handler, counting it in flight (and pausing the connection's
   // reads when that reaches a limit).
-  void emit(const std::shared_ptr<Connection>& c, std::vector<uint8_t> frame) {
+  void emit(const std::shared_ptr<Connection>& c, frame_bytes frame) {
     auto& s = *c->state_ref();
     {
       std::lock_guard lock(s.mu);
@@ -282,12 +283,16 @@ struct TcpListener::Impl {
     return s.reading_paused || s.closed;
   }
 
-  // Makes room in the frame being read for `more` bytes: it grows with what arrives, at most
-  // doubling, never past the declared size (a size alone allocates nothing).
+  // Makes room in the frame being read for `more` bytes, never past the declared size. A
+  // frame of up to first_allocation bytes (every produce request a client sends with Kafka's
+  // default max.request.size and message.max.bytes) gets its whole buffer at once, so it is
+  // never copied into a bigger one; a larger one grows with what arrives, at most doubling,
+  // so a declared size alone holds at most first_allocation of untouched memory.
   void grow(Connection::State& s, size_t more) {
     size_t need = s.have + more;
     if (need <= s.frame.size()) return;
-    size_t to = std::min<size_t>(static_cast<size_t>(s.want), std::max(need, 2 * s.frame.size()));
+    size_t want = static_cast<size_t>(s.want);
+    size_t to = std::min(want, std::max({need, 2 * s.frame.size(), first_allocation}));
     s.frame.resize(to);
   }
 
@@ -317,7 +322,7 @@ struct TcpListener::Impl {
           return -1;
         }
         if (n - used >= static_cast<size_t>(size)) {  // the whole frame is here: one copy
-          emit(c, std::vector<uint8_t>(p + used, p + used + size));
+          emit(c, frame_bytes(p + used, p + used + size));
           used += static_cast<size_t>(size);
           continue;
         }
@@ -340,7 +345,7 @@ struct TcpListener::Impl {
     auto& s = *c->state_ref();
     buffered.fetch_sub(static_cast<int64_t>(s.have), std::memory_order_relaxed);
     s.frame.resize(s.have);
-    std::vector<uint8_t> f = std::move(s.frame);
+    frame_bytes f = std::move(s.frame);
     s.frame = {};
     s.want = -1;
     s.have = 0;

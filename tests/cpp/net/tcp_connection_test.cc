@@ -51,7 +51,7 @@ std::vector<uint8_t> request(int32_t corr, const std::vector<uint8_t>& body) {
 }
 
 // The response an echo server gives: the correlation id, then the request's body.
-std::vector<uint8_t> echo(const std::vector<uint8_t>& req) {
+std::vector<uint8_t> echo(const frame_bytes& req) {
   return std::vector<uint8_t>(req.begin() + 4, req.end());
 }
 
@@ -98,7 +98,7 @@ TEST(TcpConnection, PipelinedRequestsAnsweredOutOfOrderReachTheirOwnCallbacks) {
   std::mutex mu;
   std::vector<std::thread> answering;
   std::mt19937 rng(7);
-  auto l = listen([&](const std::shared_ptr<Connection>& c, uint64_t seq, std::vector<uint8_t> f) {
+  auto l = listen([&](const std::shared_ptr<Connection>& c, uint64_t seq, frame_bytes f) {
     std::lock_guard lock(mu);
     int delay = static_cast<int>(rng() % 5);
     answering.emplace_back([c, seq, f = std::move(f), delay] {
@@ -127,7 +127,7 @@ TEST(TcpConnection, PipelinedRequestsAnsweredOutOfOrderReachTheirOwnCallbacks) {
 }
 
 TEST(TcpConnection, LargeRequestsAndResponsesArriveWhole) {
-  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, std::vector<uint8_t> f) {
+  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, frame_bytes f) {
     c->respond(seq, echo(f));
   });
   auto conn = dial(l->port());
@@ -145,9 +145,8 @@ TEST(TcpConnection, LargeRequestsAndResponsesArriveWhole) {
 
 TEST(TcpConnection, ATimedOutRequestFailsAloneAndItsLateAnswerIsDropped) {
   std::mutex mu;
-  std::vector<std::pair<std::shared_ptr<Connection>, std::pair<uint64_t, std::vector<uint8_t>>>>
-      held;
-  auto l = listen([&](const std::shared_ptr<Connection>& c, uint64_t seq, std::vector<uint8_t> f) {
+  std::vector<std::pair<std::shared_ptr<Connection>, std::pair<uint64_t, frame_bytes>>> held;
+  auto l = listen([&](const std::shared_ptr<Connection>& c, uint64_t seq, frame_bytes f) {
     std::lock_guard lock(mu);
     held.push_back({c, {seq, std::move(f)}});
   });
@@ -180,7 +179,7 @@ TEST(TcpConnection, AServerThatClosesFailsEveryPendingRequestAtOnce) {
   std::atomic<int> seen{0};
   std::shared_ptr<Connection> server_side;
   std::mutex mu;
-  auto l = listen([&](const std::shared_ptr<Connection>& c, uint64_t, std::vector<uint8_t>) {
+  auto l = listen([&](const std::shared_ptr<Connection>& c, uint64_t, frame_bytes) {
     std::lock_guard lock(mu);
     server_side = c;
     ++seen;
@@ -207,7 +206,7 @@ TEST(TcpConnection, AServerThatClosesFailsEveryPendingRequestAtOnce) {
 }
 
 TEST(TcpConnection, MarkBrokenFailsPendingRequestsAndLaterSends) {
-  auto l = listen([](const std::shared_ptr<Connection>&, uint64_t, std::vector<uint8_t>) {});
+  auto l = listen([](const std::shared_ptr<Connection>&, uint64_t, frame_bytes) {});
   auto conn = dial(l->port());
   Outcome o;
   ASSERT_TRUE(conn->send(request(1, {}), 60'000, o.cb()));
@@ -220,7 +219,7 @@ TEST(TcpConnection, MarkBrokenFailsPendingRequestsAndLaterSends) {
 }
 
 TEST(TcpConnection, RequestsWithoutACallbackLeaveNothingPending) {
-  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, std::vector<uint8_t> f) {
+  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, frame_bytes f) {
     if (f.size() > 8 && f[8] == 0) return c->no_response(seq);  // "acks=0"
     c->respond(seq, echo(f));
   });
@@ -234,7 +233,7 @@ TEST(TcpConnection, RequestsWithoutACallbackLeaveNothingPending) {
 }
 
 TEST(TcpConnection, OversizedAndHeaderlessRequestsAreRefusedBeforeSending) {
-  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, std::vector<uint8_t> f) {
+  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, frame_bytes f) {
     c->respond(seq, echo(f));
   });
   TcpConnectionOptions opts;
@@ -252,7 +251,7 @@ TEST(TcpConnection, OversizedAndHeaderlessRequestsAreRefusedBeforeSending) {
 }
 
 TEST(TcpConnection, ClosingOrDroppingItFromItsOwnCallbackIsSafe) {
-  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, std::vector<uint8_t> f) {
+  auto l = listen([](const std::shared_ptr<Connection>& c, uint64_t seq, frame_bytes f) {
     c->respond(seq, echo(f));
   });
   for (int round = 0; round < 20; ++round) {
@@ -272,7 +271,7 @@ TEST(TcpConnection, ClosingOrDroppingItFromItsOwnCallbackIsSafe) {
 TEST(TcpConnection, ARefusedConnectionNamesTheAddress) {
   int port;
   {
-    auto l = listen([](const std::shared_ptr<Connection>&, uint64_t, std::vector<uint8_t>) {});
+    auto l = listen([](const std::shared_ptr<Connection>&, uint64_t, frame_bytes) {});
     port = l->port();
   }
   auto c = TcpConnection::open("127.0.0.1", port, 3);

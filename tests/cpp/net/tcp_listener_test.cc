@@ -114,13 +114,13 @@ bool closed_by_peer(int fd, int64_t ms = 10'000) {
 class EchoServer {
  public:
   explicit EchoServer(ListenerOptions opts = {}) {
-    auto l = TcpListener::start(opts, [this](const std::shared_ptr<Connection>& c, uint64_t seq,
-                                             std::vector<uint8_t> frame) {
-      frames.fetch_add(1);
-      std::lock_guard lock(mu_);
-      work_.push_back({c, seq, std::move(frame)});
-      cv_.notify_one();
-    });
+    auto l = TcpListener::start(
+        opts, [this](const std::shared_ptr<Connection>& c, uint64_t seq, frame_bytes frame) {
+          frames.fetch_add(1);
+          std::lock_guard lock(mu_);
+          work_.push_back({c, seq, std::move(frame)});
+          cv_.notify_one();
+        });
     EXPECT_TRUE(l) << l.err().to_string();
     listener = std::move(*l);
     for (int i = 0; i < 4; ++i) workers_.emplace_back([this, i] { work(i); });
@@ -142,7 +142,7 @@ class EchoServer {
   struct item {
     std::shared_ptr<Connection> c;
     uint64_t seq;
-    std::vector<uint8_t> frame;
+    frame_bytes frame;
   };
   void work(int i) {
     std::mt19937 rng(static_cast<unsigned>(i));
@@ -163,7 +163,7 @@ class EchoServer {
       } else if (!it.frame.empty() && it.frame[0] == 'B') {
         it.c->respond(it.seq, std::vector<uint8_t>(1 << 20, 'b'));
       } else {
-        it.c->respond(it.seq, std::move(it.frame));
+        it.c->respond(it.seq, std::vector<uint8_t>(it.frame.begin(), it.frame.end()));
       }
     }
   }
