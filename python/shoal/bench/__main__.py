@@ -80,7 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     w.add_argument("--records", type=int, default=1_000_000)
     w.add_argument("--record-size", type=int, default=100)
     w.add_argument("--kcat-records", type=int, default=1_000_000)
-    w.add_argument("--rounds", type=int, default=3)
+    w.add_argument(
+        "--rounds", type=int, default=8, help="rounds of the producer comparison (even: fair)"
+    )
     w.set_defaults(func=kafka_wire)
     args = parser.parse_args(argv)
     for name in ("records", "record_size", "batch_records", "rounds", "schemas", "kcat_records"):
