@@ -281,10 +281,11 @@ def _cluster_up(args: argparse.Namespace) -> int:
     )
     kafka = ",".join(a for _, a in addrs)
     if started:
-        _progress(
-            f"cluster '{args.name}' is up: {len(started)} broker(s) started in "
-            f"{time.monotonic() - start:.1f} s"
-        )
+        took = time.monotonic() - start
+        # Brokers on an existing directory are up in tens of milliseconds: "0.0 s" read as
+        # a broken clock.
+        took_s = f"{took * 1000:.0f} ms" if took < 1 else f"{took:.1f} s"
+        _progress(f"cluster '{args.name}' is up: {len(started)} broker(s) started in {took_s}")
     else:
         _progress(f"cluster '{args.name}' is already running")
     _progress(f"  Shoal clients:  bootstrap.servers=shm://{args.name}")

@@ -1,5 +1,5 @@
 """``python -m shoal.bench kafka-wire``: Kafka's clients on Shoal's TCP listener, beside the
-references measured in the same run (docs/benchmarks.md).
+references measured in the same run (figures in the README's Performance section).
 
 1. confluent-kafka's Python producer loop (acks=1) against a 1-broker Shoal cluster over TCP
    and against librdkafka's in-process mock cluster (test.mock.num.brokers=1). The client is
