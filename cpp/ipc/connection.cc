@@ -144,7 +144,16 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
   }
   conn->slot_ = slot;
   conn->notify_broker();
-  conn->receiver_ = std::thread([c = conn.get()] { c->receive_loop(); });
+  // The receiver holds the connection only for one pass (at most 20 ms): a callback it runs
+  // may drop the last reference elsewhere (a client forgetting a broker that died), and the
+  // connection is then destroyed here, on this thread, which must not join itself.
+  conn->receiver_ = std::thread([weak = std::weak_ptr<Connection>(conn)] {
+    int64_t last_check = 0;
+    for (;;) {
+      auto self = weak.lock();
+      if (!self || !self->receive_once(last_check)) return;
+    }
+  });
   log().debug("connected to broker {} of '{}' through slot {} ({})", broker_id, cluster, slot,
               name);
   return conn;
@@ -152,6 +161,9 @@ result<std::shared_ptr<Connection>> Connection::open(const std::string& cluster,
 
 Connection::~Connection() {
   close();
+  // Destroyed by its own receiver (the last reference was the receiver's): it exits as soon
+  // as this returns, touching nothing of the connection.
+  if (receiver_.joinable()) receiver_.detach();
 }
 
 void Connection::notify_broker() {
@@ -270,9 +282,9 @@ void Connection::fail_all(errc code, const std::string& why) {
   for (auto& [_, p] : failed) p.cb(make_error(code, "{}", why));
 }
 
-void Connection::receive_loop() {
-  int64_t last_check = 0;
-  while (!closing_.load(std::memory_order_acquire)) {
+bool Connection::receive_once(int64_t& last_check) {
+  if (closing_.load(std::memory_order_acquire)) return false;
+  {
     responses_->wait_for_data(20);
     while (true) {
       auto m = responses_->peek();
@@ -317,7 +329,7 @@ void Connection::receive_loop() {
       }
       if (broken()) {
         fail_all(errc::transport, fmt::format("broker {}: {}", broker_id_, broken_reason()));
-        continue;
+        return true;
       }
       std::vector<callback> expired;
       {
@@ -337,11 +349,12 @@ void Connection::receive_loop() {
       }
     }
   }
+  return true;
 }
 
 void Connection::close() {
   if (closing_.exchange(true)) return;
-  if (receiver_.joinable()) receiver_.join();
+  if (receiver_.joinable() && receiver_.get_id() != std::this_thread::get_id()) receiver_.join();
   fail_all(errc::destroy, "the connection was closed");
   if (inbox_ && session_ && slot_ < max_sessions) {
     auto* in = inbox_.as<InboxHeader>();

@@ -65,7 +65,9 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
 
  private:
   Connection() = default;
-  void receive_loop();
+  // One pass of the receiver: waits up to 20 ms for responses, runs their callbacks, checks
+  // the broker and expires requests. False once the connection is closing.
+  bool receive_once(int64_t& last_check);
   void fail_all(errc code, const std::string& why);
   void notify_broker();
   bool check_broker();

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstring>
 #include <future>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -267,6 +268,36 @@ TEST(Transport, BrokerKilledFailsWaitingRequestsFast) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
   EXPECT_TRUE(conn->broken());
   EXPECT_FALSE(conn->send(view("x"), 100, [](result<bytes_view>) {}));
+}
+
+// A client forgets a broker that died from the callback that tells it so, dropping the last
+// reference to the connection on the connection's own receiver thread. That destroyed the
+// connection there, whose destructor joined the thread it ran on: std::terminate ("Resource
+// deadlock avoided"), which took down brokers whose fetcher lost its leader.
+TEST(Transport, DroppingTheLastReferenceFromItsOwnCallbackIsSafe) {
+  for (bool broker_dies : {true, false}) {
+    std::string cluster = unique_cluster();
+    pid_t pid = fork_silent_server(cluster, 1);
+    std::shared_ptr<Connection> conn = Connection::open(cluster, 1).value();
+    std::mutex mu;
+    std::promise<errc> failed;
+    auto f = failed.get_future();
+    // The callback owns the only reference once `conn` is reset below.
+    auto holder = std::make_shared<std::shared_ptr<Connection>>(conn);
+    ASSERT_TRUE(conn->send(view("never answered"), broker_dies ? 30000 : 200,
+                           [holder, &mu, &failed](result<bytes_view> r) {
+                             std::lock_guard lock(mu);
+                             holder->reset();  // the last reference, on the receiver thread
+                             failed.set_value(r ? errc::none : r.code());
+                           }));
+    std::weak_ptr<Connection> watch = conn;
+    conn.reset();
+    if (broker_dies) reap(pid);
+    ASSERT_EQ(f.wait_for(5s), std::future_status::ready);
+    EXPECT_EQ(f.get(), broker_dies ? errc::transport : errc::timed_out);
+    EXPECT_TRUE(eventually([&] { return watch.expired(); }));
+    if (!broker_dies) reap(pid);
+  }
 }
 
 TEST(Transport, PausedBrokerTimesOutThenCountsAsGone) {
