@@ -8,13 +8,6 @@ Kafka cluster by changing configuration.
 import os as _os
 
 from shoal import _core
-from shoal._admin_model import (
-    ConsumerGroupState,
-    ConsumerGroupTopicPartitions,
-    ConsumerGroupType,
-    IsolationLevel,
-    Node,
-)
 from shoal._core import Consumer, Message, Producer, __version__, murmur2
 from shoal._model import (
     OFFSET_BEGINNING,
@@ -33,6 +26,9 @@ from shoal._model import (
     TopicPartition,
 )
 from shoal.admin import AdminClient
+from shoal.admin._cluster import Node
+from shoal.admin._group import ConsumerGroupState, ConsumerGroupTopicPartitions, ConsumerGroupType
+from shoal.admin._listoffsets import IsolationLevel
 from shoal.cluster import Cluster
 from shoal.deserializing_consumer import DeserializingConsumer
 from shoal.error import (

@@ -1,4 +1,8 @@
-"""shoal.AdminClient: confluent-kafka's AdminClient, on the controller of a Shoal cluster."""
+"""shoal.AdminClient: confluent-kafka's AdminClient, on the controller of a Shoal cluster.
+
+The package is split as confluent_kafka.admin is: the client here, the types it takes and
+returns by concern in _cluster, _config, _group, _listoffsets, _records and _topic, all of
+them importable from shoal.admin."""
 
 from __future__ import annotations
 
@@ -7,33 +11,23 @@ import threading
 from typing import Any
 
 from shoal import _core
-from shoal._admin_model import (
-    AlterConfigOpType,
-    ConfigEntry,
-    ConfigResource,
-    ConfigSource,
+from shoal._model import OFFSET_INVALID, ClusterMetadata, NewPartitions, NewTopic, TopicPartition
+from shoal.admin._cluster import DescribeClusterResult, Node
+from shoal.admin._config import AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource
+from shoal.admin._group import (
     ConsumerGroupDescription,
     ConsumerGroupLag,
     ConsumerGroupListing,
     ConsumerGroupState,
     ConsumerGroupTopicPartitions,
     ConsumerGroupType,
-    DeletedRecords,
-    DescribeClusterResult,
-    ElectionType,
-    IsolationLevel,
     ListConsumerGroupsResult,
-    ListOffsetsResultInfo,
     MemberAssignment,
     MemberDescription,
-    Node,
-    OffsetSpec,
-    TopicCollection,
-    TopicDescription,
-    TopicPartitionInfo,
-    Uuid,
 )
-from shoal._model import OFFSET_INVALID, ClusterMetadata, NewPartitions, NewTopic, TopicPartition
+from shoal.admin._listoffsets import IsolationLevel, ListOffsetsResultInfo, OffsetSpec
+from shoal.admin._records import DeletedRecords, ElectionType
+from shoal.admin._topic import TopicCollection, TopicDescription, TopicPartitionInfo, Uuid
 from shoal.error import KafkaError, KafkaException, _error_for
 
 __all__ = [
