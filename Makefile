@@ -19,7 +19,7 @@ JOBS ?= $(shell nproc)
 .PHONY: demo test lint format cpp-test asan-test py-test install clean
 
 demo: $(STAMPS)/install
-	$(PY) -m shoal.demo
+	$(PY) -m shoal.cli.demo
 
 test: lint cpp-test asan-test py-test
 	@echo "All tests passed."

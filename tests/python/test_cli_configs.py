@@ -15,7 +15,7 @@ import pytest
 import shoal
 from conftest import wait_for
 from shoal.admin import AlterConfigOpType, ConfigEntry, ConfigResource
-from shoal.tools.configs import parse_add_config
+from shoal.cli.configs import parse_add_config
 
 TIMEOUT = 60  # seconds for any one command or wait; they take well under one
 CLI = [sys.executable, "-m", "shoal.cli"]

@@ -1,4 +1,4 @@
-"""Kafka's command-line tools as `shoal` subcommands (python/shoal/tools/), each run as a
+"""Kafka's command-line tools as `shoal` subcommands (python/shoal/cli/), each run as a
 subprocess against one 3-broker cluster, with assertions on the exact output Kafka's tools
 print: topics, console-producer, console-consumer and consumer-groups --reset-offsets."""
 

@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 from shoal import _core
-from shoal.tools import config_reference
+from shoal.cli import config_reference
 
 
 def test_the_committed_reference_is_what_the_code_defines() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "shoal.tools.config_reference", "--check"],
+        [sys.executable, "-m", "shoal.cli.config_reference", "--check"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -2,7 +2,7 @@
 broker killed, the two commit orders, static membership, cooperative rebalancing, pattern
 subscriptions, and a partition handed back to its owner while a fetch of it is under way.
 
-Members that must be killed or frozen run as processes of their own (group_member_proc.py).
+Members that must be killed or frozen run as processes of their own (shoal.testing.group_member).
 Each reports on stdout, with CLOCK_MONOTONIC timestamps, its assignments, the records it
 processed and the outcome of every commit, and the checks below replay those reports:
 
@@ -43,7 +43,7 @@ import pytest
 import shoal
 from conftest import create_topic, wait_for
 
-MEMBER_SCRIPT = Path(__file__).with_name("group_member_proc.py")
+MEMBER = [sys.executable, "-m", "shoal.testing.group_member"]
 
 # Commits a frozen member may get once it is out of the group.
 FENCED = {"ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN_PROGRESS"}
@@ -55,7 +55,7 @@ Part = tuple[str, int]
 
 
 class Member:
-    """A group_member_proc.py process and what it reported so far."""
+    """A shoal.testing.group_member process and what it reported so far."""
 
     def __init__(self, name: str, proc: subprocess.Popen[bytes], stderr: Path) -> None:
         self.name = name
@@ -143,7 +143,7 @@ class Members:
         conf: dict[str, Any],
         *extra: str,
     ) -> Member:
-        cmd = [sys.executable, str(MEMBER_SCRIPT), cluster.bootstrap_servers, group, *topics]
+        cmd = [*MEMBER, cluster.bootstrap_servers, group, *topics]
         for k, v in conf.items():
             cmd += ["--conf", f"{k}={v}"]
         cmd += list(extra)

@@ -1,4 +1,4 @@
-"""`make demo` (python -m shoal.demo): the README's main command shows a real failover, loses
+"""`make demo` (python -m shoal.cli.demo): the README's main command shows a real failover, loses
 nothing, and leaves no broker behind, also when it is interrupted."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.timeout(300)
 # with SIGINT ignored (as a background job is), so Ctrl+C can be tested.
 RUN_DEMO = (
     "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "sys.argv[0] = 'shoal.demo'; runpy.run_module('shoal.demo', run_name='__main__')"
+    "sys.argv[0] = 'shoal.cli.demo'; runpy.run_module('shoal.cli.demo', run_name='__main__')"
 )
 
 

@@ -3,7 +3,7 @@ pauses, lost quorums, a full restart and a full disk.
 
 Each test runs 3 brokers, a topic with 3 partitions, replication factor 3 and
 min.insync.replicas=2, and a producer (acks=all) writing unique values throughout
-(shoal.failover.Workload). At the end everything is read back: no acknowledged record may be
+(shoal.testing.failover.Workload). At the end everything is read back: no acknowledged record may be
 missing or changed, and acknowledged offsets must follow the order of writing. Each prints
 its figures; run `pytest tests/python/test_failover.py -s` to see them.
 """
@@ -19,7 +19,7 @@ import pytest
 
 import shoal
 from conftest import wait_for
-from shoal.failover import Report, Workload
+from shoal.testing.failover import Report, Workload
 
 TOPIC = "orders"
 # Pauses are detected by heartbeat age: a short session timeout keeps the pause tests quick.

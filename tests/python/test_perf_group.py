@@ -1,4 +1,4 @@
-"""`shoal perf consumer --group G` (shoal.perf_group) at a tiny size: the command runs, prints
+"""`shoal perf consumer --group G` (shoal.bench.group) at a tiny size: the command runs, prints
 each figure with its goal, and leaves no member process behind. Figures are not asserted
 (README: they are printed by commands, never asserted by tests)."""
 
@@ -12,7 +12,8 @@ import pytest
 
 import shoal
 from conftest import create_topic
-from shoal import cli, perf_group
+from shoal import cli
+from shoal.bench import group as perf_group
 
 
 def _member_pids(group: str) -> list[int]:
@@ -25,7 +26,7 @@ def _member_pids(group: str) -> list[int]:
             args = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"shoal.perf_group" in args and any(a.startswith(f"{group}-".encode()) for a in args):
+        if b"shoal.bench.group" in args and any(a.startswith(f"{group}-".encode()) for a in args):
             pids.append(int(entry.name))
     return pids
 

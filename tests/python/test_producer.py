@@ -574,7 +574,8 @@ def test_produce_batch_from_another_process_with_numpy(conf, tmp_path):
 
 
 def test_perf_producer_runs_every_codec_on_each_path(conf, capsys):
-    from shoal import cli, perf
+    from shoal import cli
+    from shoal.bench import producer as perf
 
     assert perf.parse_codecs("all") == list(perf.CODECS)
     assert perf.parse_codecs("LZ4, zstd") == ["lz4", "zstd"]

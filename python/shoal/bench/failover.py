@@ -169,7 +169,7 @@ def measure_pause_detection(cluster: Cluster, trials: int, say: Say = _quiet) ->
 
 
 def measure_throughput(records: int, say: Say = _quiet) -> tuple[float, float]:
-    from shoal.perf import run_python_producer
+    from shoal.bench.producer import run_python_producer
 
     with Cluster(brokers=1) as single:
         conf = {"bootstrap.servers": single.bootstrap_servers}

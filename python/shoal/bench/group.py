@@ -10,7 +10,7 @@ lowered to the session timeout asked for. It creates the topic with 6 partitions
 Given a cluster, it uses the topic as it finds it, creating it with 6 partitions if it does
 not exist and topping it up to `records` records if it holds fewer.
 
-Every consumer is a process of its own (`python -m shoal.perf_group member`, below), started
+Every consumer is a process of its own (`python -m shoal.bench.group member`, below), started
 and connected (Consumer created, metadata fetched) before the clock starts, so Python's
 start-up is never measured. Each reports what it does as JSON lines on stdout with
 time.monotonic() timestamps: CLOCK_MONOTONIC on Linux, one clock for every process of the
@@ -131,7 +131,7 @@ def _member_main(argv: list[str]) -> int:
 
     import shoal
 
-    ap = argparse.ArgumentParser(prog="shoal.perf_group member")
+    ap = argparse.ArgumentParser(prog="shoal.bench.group member")
     ap.add_argument("bootstrap")
     ap.add_argument("group")
     ap.add_argument("topic")
@@ -224,7 +224,7 @@ def _member_main(argv: list[str]) -> int:
             target = sum(ends[tp.partition][1] - ends[tp.partition][0] for tp in owned)
             first = time.monotonic()  # the clock starts before the first fetch
             consumer.resume(owned)
-            # The loop of `shoal perf consumer` (perf.run_python_consumer).
+            # The loop of `shoal perf consumer` (shoal.bench.consumer.run_python_consumer).
             count = nbytes = 0
             deadline = time.monotonic() + args.timeout
             while count < target and time.monotonic() < deadline and not stop.is_set():
@@ -380,7 +380,7 @@ class Members:
 
     def start(self, group: str, *extra: str, conf: dict[str, Any] | None = None) -> Member:
         name = f"{group}.{len(self.all)}"
-        cmd = [sys.executable, "-m", "shoal.perf_group", "member", self.bootstrap, group]
+        cmd = [sys.executable, "-m", "shoal.bench.group", "member", self.bootstrap, group]
         cmd.append(self.topic)
         for k, v in {**self.conf, **(conf or {})}.items():
             cmd += ["--conf", f"{k}={v}"]

@@ -1,23 +1,42 @@
-"""What the command-line tools share: the --bootstrap-server option, key=value arguments and
-properties files as Kafka's tools read them, and the text of an error."""
+"""What the `shoal` commands share: the --bootstrap-server option, key=value arguments and
+properties files as Kafka's tools read them, progress lines, and the text of an error."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from typing import Any, NoReturn
 
 DEFAULT_BOOTSTRAP = "shm://default"
 
 
+def default_bootstrap() -> str:
+    """Where a command goes without --bootstrap-server: SHOAL_BOOTSTRAP, else shm://default
+    (docs/docker.md: a container sets it once for every command)."""
+    return os.environ.get("SHOAL_BOOTSTRAP") or DEFAULT_BOOTSTRAP
+
+
 def add_bootstrap(p: argparse.ArgumentParser) -> None:
+    """--bootstrap-server, for every command that talks to a cluster: the flag, then
+    SHOAL_BOOTSTRAP, then shm://default (read when the parser is built, so by main())."""
     p.add_argument(
         "--bootstrap-server",
-        default=DEFAULT_BOOTSTRAP,
+        default=default_bootstrap(),
         metavar="shm://NAME|HOST:PORT",
-        help=f"the cluster: shm://NAME over shared memory, or HOST:PORT,... over TCP "
-        f"(default {DEFAULT_BOOTSTRAP})",
+        help="the cluster: shm://NAME over shared memory, or HOST:PORT,... over TCP "
+        f"(default: SHOAL_BOOTSTRAP, else {DEFAULT_BOOTSTRAP})",
     )
+
+
+def bootstrap(args: argparse.Namespace) -> str:
+    """The cluster a command was pointed at (see add_bootstrap)."""
+    return getattr(args, "bootstrap_server", None) or default_bootstrap()
+
+
+def progress(msg: str) -> None:
+    """A progress line of a long operation, on stderr so that stdout stays the result."""
+    print(f"shoal: {msg}", file=sys.stderr, flush=True)
 
 
 def fail(msg: str) -> NoReturn:
@@ -25,16 +44,26 @@ def fail(msg: str) -> NoReturn:
     raise SystemExit(f"shoal: {msg}")
 
 
-def key_values(items: list[str] | None, what: str) -> dict[str, str]:
+def key_values(items: list[str] | None, what: str, split_commas: bool = False) -> dict[str, str]:
     """``--x k=v --x k2=v2``: each argument split at its first '=', as Kafka's
-    CommandLineUtils.parseKeyValueArgs does (no comma splitting: values may hold commas)."""
+    CommandLineUtils.parseKeyValueArgs does. With `split_commas`, an argument may also hold
+    several pairs, ``k=v,k2=v2`` (broker overrides and client properties, whose values have no
+    commas); without it a value may hold commas."""
     out: dict[str, str] = {}
     for item in items or []:
-        if "=" not in item:
-            fail(f"{what} '{item}' is not key=value")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v
+        for pair in item.split(",") if split_commas else [item]:
+            if split_commas and not pair:
+                continue
+            if "=" not in pair:
+                fail(f"{what} '{pair}' is not key=value")
+            k, v = pair.split("=", 1)
+            out[k.strip()] = v.strip() if split_commas else v
     return out
+
+
+def props(pairs: list[str] | None) -> dict[str, str]:
+    """Broker and client properties given as ``k=v`` or ``k=v,k2=v2`` arguments."""
+    return key_values(pairs, "property", split_commas=True)
 
 
 def load_properties(path: str | os.PathLike[str]) -> dict[str, str]:

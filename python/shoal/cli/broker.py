@@ -21,7 +21,7 @@ import os
 import sys
 from typing import Any
 
-from shoal.tools._common import HelpFormatter
+from shoal.cli._common import HelpFormatter
 
 EPILOG = """examples:
   shoal broker start --cluster default --id 1 --dir ./shoal-data/default

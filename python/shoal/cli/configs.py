@@ -40,7 +40,7 @@ import re
 import sys
 from typing import Any
 
-from shoal.tools._common import add_bootstrap, admin_conf, error_text, fail, load_properties
+from shoal.cli._common import add_bootstrap, admin_conf, error_text, fail, load_properties
 
 EPILOG = """examples:
   shoal configs --describe --topic orders

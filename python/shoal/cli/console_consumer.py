@@ -35,7 +35,7 @@ import sys
 import time
 from typing import Any
 
-from shoal.tools._common import add_bootstrap, fail, key_values, load_properties
+from shoal.cli._common import add_bootstrap, fail, key_values, load_properties
 
 EPILOG = """examples:
   shoal console-consumer --topic orders --from-beginning

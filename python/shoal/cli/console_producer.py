@@ -28,7 +28,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from shoal.tools._common import add_bootstrap, fail, key_values, load_properties
+from shoal.cli._common import add_bootstrap, fail, key_values, load_properties
 
 EPILOG = """examples:
   shoal console-producer --topic orders

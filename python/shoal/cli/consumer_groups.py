@@ -32,7 +32,7 @@ import sys
 import time
 from typing import Any
 
-from shoal.tools._common import add_bootstrap
+from shoal.cli._common import add_bootstrap
 
 EPILOG = """examples:
   shoal consumer-groups --list --state

@@ -1,4 +1,4 @@
-"""``python -m shoal.demo`` (``shoal demo``, ``make demo``): a failover, start to finish.
+"""``python -m shoal.cli.demo`` (``shoal demo``, ``make demo``): a failover, start to finish.
 
 Starts a 3-broker cluster, creates a replicated topic (replication factor 3,
 min.insync.replicas 2), streams records through an idempotent acks=all producer and a consumer
@@ -18,7 +18,7 @@ from typing import Any
 
 from shoal import _core
 from shoal.cluster import Cluster
-from shoal.failover import Workload
+from shoal.testing.failover import Workload
 
 TOPIC = "orders"
 PARTITIONS = 3
@@ -207,7 +207,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m shoal.demo", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m shoal.cli.demo", description=__doc__)
     add_arguments(p)
     args = p.parse_args(argv)
     try:
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def command(args: Any) -> int:
-    """Runs the demo for `shoal demo` and `python -m shoal.demo`; Ctrl+C stops the cluster
+    """Runs the demo for `shoal demo` and `python -m shoal.cli.demo`; Ctrl+C stops the cluster
     and exits 130."""
     if args.brokers < 2:
         raise SystemExit("shoal: --brokers must be at least 2 for a failover")
@@ -227,6 +227,23 @@ def command(args: Any) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; the cluster was stopped", file=sys.stderr)
         return 130
+
+
+def add_parser(sub: Any) -> None:
+    """`shoal demo`."""
+    from shoal.cli._common import HelpFormatter
+
+    demo = sub.add_parser(
+        "demo",
+        help="a failover from start to finish: kill a leader mid-stream, lose nothing",
+        description="Starts a cluster, streams records through an idempotent acks=all "
+        "producer and a consumer group, SIGKILLs the leader of a partition mid-stream and "
+        "prints a failover summary (the main command of the README: make demo).",
+        epilog="examples:\n  shoal demo\n  shoal demo --brokers 5 --seconds 10 --rate 5000\n",
+        formatter_class=HelpFormatter,
+    )
+    add_arguments(demo)
+    demo.set_defaults(func=command)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from shoal.tools._common import add_bootstrap, error_text
+from shoal.cli._common import add_bootstrap, error_text
 
 EPILOG = """examples:
   shoal schema-registry                       # cluster shm://default on http://127.0.0.1:8081
@@ -28,7 +28,7 @@ EPILOG = """examples:
 
 
 def add_parser(sub: Any) -> None:
-    from shoal.tools._common import HelpFormatter
+    from shoal.cli._common import HelpFormatter
 
     p = sub.add_parser(
         "schema-registry",

@@ -37,7 +37,7 @@ import re
 import sys
 from typing import Any
 
-from shoal.tools._common import add_bootstrap, admin_conf, error_text, fail
+from shoal.cli._common import add_bootstrap, admin_conf, error_text, fail
 
 EPILOG = """examples:
   shoal topics --create --topic orders --partitions 6 --replication-factor 3 \\

@@ -1,4 +1,4 @@
-"""shoal.failover: a workload that proves no acknowledged record is lost across failures.
+"""shoal.testing.failover: a workload that proves no acknowledged record is lost across failures.
 
     with shoal.Cluster(brokers=3) as cluster:
         with Workload(cluster, "orders") as w:     # creates the topic, starts producing

@@ -1,8 +1,8 @@
-"""One consumer group member in a process of its own, for the tests that kill, freeze and
-restart members (test_consumer_group_failures.py).
+"""One consumer group member in a process of its own, for tests that kill, freeze and restart
+members (Shoal's own: test_consumer_group_failures.py).
 
-    python group_member_proc.py BOOTSTRAP GROUP TOPIC... [--conf KEY=VALUE]... [--commit MODE]
-                                [--batch N] [--crash-after N] [--stop-file PATH]
+    python -m shoal.testing.group_member BOOTSTRAP GROUP TOPIC... [--conf KEY=VALUE]...
+        [--commit MODE] [--batch N] [--crash-after N] [--stop-file PATH]
 
 It subscribes, consumes batches, "processes" each record by reporting it, and commits the
 offsets after the batch synchronously: after processing (--commit after, at-least-once) or
@@ -54,7 +54,7 @@ def error_name(err: object) -> str:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(prog="python -m shoal.testing.group_member")
     ap.add_argument("bootstrap")
     ap.add_argument("group")
     ap.add_argument("topics", nargs="+")
