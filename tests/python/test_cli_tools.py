@@ -597,3 +597,27 @@ def test_topics_describe_reports_under_replicated_and_unavailable(
         assert len(rows) == 1
     finally:
         cluster.restart(3)
+
+
+def test_every_tool_reads_shoal_bootstrap_without_the_flag(bs: str) -> None:
+    """docs/docker.md: the image sets SHOAL_BOOTSTRAP once, and every tool reaches the cluster
+    without --bootstrap-server. The flag still wins over it."""
+    create(bs, "from-env", 1)
+    env = {**os.environ, "SHOAL_BOOTSTRAP": bs}
+
+    def run(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, *args], input=input, capture_output=True, text=True, timeout=TIMEOUT, env=env
+        )
+
+    assert "from-env" in run("topics", "--list").stdout.split()
+    out = run("console-producer", "--topic", "from-env", input="v1\n")
+    assert out.returncode == 0, out.stderr
+    out = run("console-consumer", "--topic", "from-env", "--from-beginning", "--max-messages", "1")
+    assert out.stdout == "v1\n", out.stderr
+    assert run("consumer-groups", "--list").returncode == 0
+    out = run("configs", "--describe", "--topic", "from-env")
+    assert out.returncode == 0 and "from-env" in out.stdout, out.stderr
+    # The flag wins: a cluster that does not exist fails, naming it.
+    out = run("topics", "--list", "--bootstrap-server", "shm://no-such-cluster-here")
+    assert out.returncode != 0 and "no-such-cluster-here" in out.stderr
