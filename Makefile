@@ -18,10 +18,19 @@ JOBS ?= $(shell nproc)
 
 .PHONY: demo test lint format cpp-test asan-test py-test install clean
 
+# Each stage of make test says how long it took, and test sums them up at the end (the suite
+# must stay under an hour on two cores: this is where to look when it grows).
+stage_start = @mkdir -p $(STAMPS) && date +%s > $(STAMPS)/start-$(1)
+stage_end = @t=$$(( $$(date +%s) - $$(cat $(STAMPS)/start-$(1)) )); \
+  printf '%-10s %4d:%02d\n' $(1) $$((t / 60)) $$((t % 60)) > $(STAMPS)/time-$(1); \
+  echo "== $(1) took $$((t / 60)) min $$((t % 60)) s"
+
 demo: $(STAMPS)/install
 	$(PY) -m shoal.cli.demo
 
 test: lint cpp-test asan-test py-test
+	@echo "Stage times (min:s):"
+	@cat $(STAMPS)/time-lint $(STAMPS)/time-cpp-test $(STAMPS)/time-asan-test $(STAMPS)/time-py-test
 	@echo "All tests passed."
 
 install: $(STAMPS)/install
@@ -38,8 +47,10 @@ $(STAMPS)/venv: $(STAMPS)/system
 
 # The editable install builds the extension and the C++ tests in build/py.
 $(STAMPS)/install: $(STAMPS)/venv $(BUILD_INPUTS)
+	$(call stage_start,install)
 	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pip install -q --no-build-isolation -e ".[test]" \
 	  -Cbuild-dir=build/py -Ccmake.define.SHOAL_BUILD_TESTS=ON
+	$(call stage_end,install)
 	@touch $@
 
 # Apache Kafka's client, tools and message definitions from Maven Central, into a cache outside
@@ -56,22 +67,30 @@ $(STAMPS)/go: tests/go/clientcheck/go.mod tests/go/clientcheck/go.sum
 	@mkdir -p $(STAMPS) && touch $@
 
 cpp-test: $(STAMPS)/install
+	$(call stage_start,cpp-test)
 	$(BIN)/ctest --test-dir build/py --output-on-failure -j $(JOBS)
+	$(call stage_end,cpp-test)
 
 asan-test: $(STAMPS)/venv
+	$(call stage_start,asan-test)
 	$(BIN)/cmake -S . -B build/asan -G Ninja -DCMAKE_MAKE_PROGRAM=$(abspath $(BIN))/ninja \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHOAL_SANITIZE=ON -DSHOAL_BUILD_TESTS=ON
 	$(BIN)/cmake --build build/asan -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(BIN)/ctest --test-dir build/asan --output-on-failure -j $(JOBS)
+	$(call stage_end,asan-test)
 
 py-test: $(STAMPS)/install $(STAMPS)/kafka $(STAMPS)/go
+	$(call stage_start,py-test)
 	$(PY) -m pytest
+	$(call stage_end,py-test)
 
 lint: $(STAMPS)/install
+	$(call stage_start,lint)
 	$(BIN)/ruff check python tests/python examples cpp/protocol/codegen
 	$(BIN)/ruff format --check python tests/python examples cpp/protocol/codegen
 	clang-format --dry-run --Werror $(CPP_FILES)
+	$(call stage_end,lint)
 
 format: $(STAMPS)/install
 	$(BIN)/ruff format python tests/python examples cpp/protocol/codegen
