@@ -82,7 +82,7 @@ asan-test: $(STAMPS)/venv
 
 py-test: $(STAMPS)/install $(STAMPS)/kafka $(STAMPS)/go
 	$(call stage_start,py-test)
-	$(PY) -m pytest
+	$(PY) -m pytest --durations=15
 	$(call stage_end,py-test)
 
 lint: $(STAMPS)/install

@@ -1,4 +1,4 @@
-// Kafka's Java client against a Shoal cluster, run by tests/python/test_kafka_tools.py as a
+// Kafka's Java client against a Shoal cluster, run by tests/python/wire/test_kafka_tools.py as a
 // single-file program (java -cp <kafka libs>/* ClientCheck.java BOOTSTRAP): creates a topic,
 // produces keyed records, reads half in a group of one with commits, rebalances when a second
 // member joins, reads the rest, checks the committed offsets, describes and deletes the topic.

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 import shoal
+import shoal.cluster
 
 # A background job of a non-interactive shell starts with SIGINT ignored, and an ignored signal
 # stays ignored across exec: the Python scripts the tests start would then never see Ctrl+C.
@@ -17,6 +18,46 @@ import shoal
 # KeyboardInterrupt handler as it would in a terminal.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+# --- tiers (pyproject.toml's markers) ---
+
+_unit_test_running: str | None = None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test is an integration test unless it says it is a unit test."""
+    for item in items:
+        if item.get_closest_marker("unit") is None:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    global _unit_test_running
+    _unit_test_running = item.nodeid if item.get_closest_marker("unit") else None
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    global _unit_test_running
+    _unit_test_running = None
+
+
+def _refuse_brokers_in_unit_tests(start: Callable[..., object]) -> Callable[..., object]:
+    def guarded(*args: object, **kwargs: object) -> object:
+        if _unit_test_running is not None:
+            raise AssertionError(
+                f"{_unit_test_running} is marked unit but starts a broker: make it integration"
+            )
+        return start(*args, **kwargs)
+
+    return guarded
+
+
+# Every broker a test starts goes through one of these (session fixtures included: they are set
+# up inside the first test that asks for them).
+shoal.cluster.Cluster._spawn = _refuse_brokers_in_unit_tests(shoal.cluster.Cluster._spawn)  # type: ignore[method-assign]
+shoal.cluster.start_cluster = _refuse_brokers_in_unit_tests(shoal.cluster.start_cluster)
 
 
 def wait_for(cond: Callable[[], object], timeout: float = 10.0, what: str = "condition") -> object:

@@ -2,7 +2,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import shoal
+
+pytestmark = pytest.mark.unit
 
 
 def test_version_is_set():

@@ -1,4 +1,4 @@
-// franz-go against a Shoal cluster, run by tests/python/test_kafka_clients.py: creates a
+// franz-go against a Shoal cluster, run by tests/python/wire/test_kafka_clients.py: creates a
 // topic, produces keyed records (franz-go's default partitioner hashes keys with murmur2, as
 // Kafka's Java client does), reads half in a group of one with commits, rebalances when a
 // second member joins, reads the rest, checks the committed offsets, describes and deletes

@@ -98,7 +98,7 @@ def test_bad_configuration_is_refused_naming_the_key(cluster1):
 
 
 def test_a_bootstrap_that_is_neither_shm_nor_host_port_gets_an_explanation():
-    # host:port lists are Kafka's protocol over TCP (tests/python/test_shoal_clients_tcp.py).
+    # host:port lists are Kafka's protocol over TCP (clients/test_shoal_clients_tcp.py).
     with pytest.raises(shoal.KafkaException) as ei:
         shoal.Producer({"bootstrap.servers": "localhost:9092:1"})
     msg = ei.value.args[0].str()

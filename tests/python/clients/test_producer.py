@@ -15,7 +15,7 @@ import pytest
 import shoal
 from conftest import consume_all, create_topic
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 # The shared vectors (../shared/vectors/murmur2.tsv), kept byte for byte with the C++
 # partitioner tests so a clone of the repository alone runs them.
 VENDORED_VECTORS = REPO / "tests" / "cpp" / "client" / "vectors" / "murmur2.tsv"

@@ -16,6 +16,8 @@ from shoal.schema_registry import _rest
 from shoal.schema_registry._registry import MemoryLog, Record, Registry
 from shoal.schema_registry._state import RegistryState
 
+pytestmark = pytest.mark.unit
+
 # --- helpers ---------------------------------------------------------------------------------
 
 

@@ -20,6 +20,8 @@ import shoal
 import shoal.admin
 from conftest import wait_for
 
+pytestmark = pytest.mark.slow
+
 TOPIC = "tcp-orders"
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 # Runs the demo with SIGINT raising KeyboardInterrupt even when pytest itself was started
 # with SIGINT ignored (as a background job is), so Ctrl+C can be tested.

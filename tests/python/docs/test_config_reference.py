@@ -5,8 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from shoal import _core
 from shoal.cli import config_reference
+
+pytestmark = pytest.mark.unit
 
 
 def test_the_committed_reference_is_what_the_code_defines() -> None:

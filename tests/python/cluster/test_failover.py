@@ -5,7 +5,7 @@ Each test runs 3 brokers, a topic with 3 partitions, replication factor 3 and
 min.insync.replicas=2, and a producer (acks=all) writing unique values throughout
 (shoal.testing.failover.Workload). At the end everything is read back: no acknowledged record may be
 missing or changed, and acknowledged offsets must follow the order of writing. Each prints
-its figures; run `pytest tests/python/test_failover.py -s` to see them.
+its figures; run `pytest tests/python/cluster/test_failover.py -s` to see them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import pytest
 import shoal
 from conftest import wait_for
 from shoal.testing.failover import Report, Workload
+
+pytestmark = pytest.mark.slow
 
 TOPIC = "orders"
 # Pauses are detected by heartbeat age: a short session timeout keeps the pause tests quick.

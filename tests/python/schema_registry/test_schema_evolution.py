@@ -12,6 +12,8 @@ import pytest
 from shoal.schema_registry import _rest
 from shoal.schema_registry._registry import MemoryLog, Registry
 
+pytestmark = pytest.mark.unit
+
 ACCEPTED = "accepted"
 
 

@@ -20,6 +20,8 @@ from shoal.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from shoal.schema_registry.schema_registry_client import Schema, SchemaRegistryClient
 from shoal.serialization import MessageField, SerializationContext
 
+pytestmark = pytest.mark.unit
+
 # --- a client over a registry in memory ------------------------------------------------------
 
 

@@ -29,6 +29,8 @@ from shoal.schema_registry.avro_compat import (
     parse,
 )
 
+pytestmark = pytest.mark.unit
+
 # --- helpers ---------------------------------------------------------------------------------
 
 

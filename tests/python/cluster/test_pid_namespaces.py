@@ -27,7 +27,7 @@ from shoal.cluster import broker_executable
 
 pytestmark = pytest.mark.timeout(300)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc"]
 
 

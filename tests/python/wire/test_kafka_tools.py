@@ -19,6 +19,8 @@ import pytest
 import shoal
 from kafka_reference import REPO, kafka_libs
 
+pytestmark = pytest.mark.slow
+
 TOOLS = {
     "kafka-topics": "org.apache.kafka.tools.TopicCommand",
     "kafka-console-producer": "org.apache.kafka.tools.ConsoleProducer",

@@ -11,6 +11,8 @@ import pytest
 
 from shoal.cli import build_parser
 
+pytestmark = pytest.mark.unit
+
 COMMANDS = [
     "cluster",
     "broker",

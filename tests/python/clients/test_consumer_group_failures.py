@@ -43,6 +43,8 @@ import pytest
 import shoal
 from conftest import create_topic, wait_for
 
+pytestmark = pytest.mark.slow
+
 MEMBER = [sys.executable, "-m", "shoal.testing.group_member"]
 
 # Commits a frozen member may get once it is out of the group.

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.unit
+
+ROOT = Path(__file__).resolve().parents[3]
 BROKERS = ["broker-1", "broker-2", "broker-3"]
 SERVICES = {*BROKERS, "jupyter"}
 SERVICE_NAME = re.compile(r"\b(broker-\d+|jupyter)\b")

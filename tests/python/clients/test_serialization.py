@@ -50,6 +50,7 @@ TEXTS += [
 # --- the module --------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_serialization_error_is_the_one_the_client_errors_subclass():
     assert SerializationError is shoal.error.SerializationError
     assert issubclass(SerializationError, shoal.KafkaException)
@@ -62,6 +63,7 @@ def test_serialization_error_is_the_one_the_client_errors_subclass():
         assert issubclass(cls, SerializationError)
 
 
+@pytest.mark.unit
 def test_message_field():
     assert [f.name for f in MessageField] == ["NONE", "KEY", "VALUE"]
     assert MessageField.KEY == "key" and MessageField.VALUE == "value"
@@ -71,6 +73,7 @@ def test_message_field():
     assert MessageField("key") is MessageField.KEY
 
 
+@pytest.mark.unit
 def test_serialization_context():
     ctx = SerializationContext("t", MessageField.KEY)
     assert (ctx.topic, ctx.field, ctx.headers) == ("t", MessageField.KEY, None)
@@ -80,6 +83,7 @@ def test_serialization_context():
     assert ctx.field is MessageField.KEY
 
 
+@pytest.mark.unit
 def test_base_classes_are_abstract():
     with pytest.raises(NotImplementedError):
         Serializer()(1)
@@ -106,6 +110,7 @@ def test_base_classes_are_abstract():
         (True, b"\x00\x00\x00\x01"),
     ],
 )
+@pytest.mark.unit
 def test_integer_bytes(n, data):
     assert IntegerSerializer()(n) == data
     assert IntegerDeserializer()(data) == n
@@ -123,17 +128,20 @@ def test_integer_bytes(n, data):
         (5e-324, b"\x00" * 7 + b"\x01"),
     ],
 )
+@pytest.mark.unit
 def test_double_bytes(x, data):
     assert DoubleSerializer()(x) == data
     back = DoubleDeserializer()(data)
     assert back == x and math.copysign(1, back) == math.copysign(1, x)
 
 
+@pytest.mark.unit
 def test_double_nan_and_int():
     assert math.isnan(DoubleDeserializer()(DoubleSerializer()(math.nan)))
     assert DoubleSerializer()(3) == DoubleSerializer()(3.0)
 
 
+@pytest.mark.unit
 def test_string_bytes_and_codecs():
     assert StringSerializer()("héllo €") == "héllo €".encode()
     assert StringSerializer()("") == b""
@@ -146,6 +154,7 @@ def test_string_bytes_and_codecs():
     assert StringSerializer().codec == "utf_8" and StringDeserializer("ascii").codec == "ascii"
 
 
+@pytest.mark.unit
 def test_ctx_is_optional_and_ignored():
     ctx = SerializationContext("t", MessageField.VALUE)
     assert IntegerSerializer()(7, ctx) == IntegerSerializer()(7)
@@ -164,6 +173,7 @@ def test_ctx_is_optional_and_ignored():
     ],
     ids=lambda s: type(s).__name__,
 )
+@pytest.mark.unit
 def test_none_is_kafka_null(serde):
     assert serde(None) is None
     assert serde(None, SerializationContext("t", MessageField.KEY)) is None
@@ -172,6 +182,7 @@ def test_none_is_kafka_null(serde):
 # --- round trips ---------------------------------------------------------------------------------
 
 
+@pytest.mark.unit
 def test_integer_round_trip():
     for n in INTS:
         data = IntegerSerializer()(n)
@@ -179,6 +190,7 @@ def test_integer_round_trip():
         assert IntegerDeserializer()(data) == n
 
 
+@pytest.mark.unit
 def test_double_round_trip():
     for x in FLOATS:
         data = DoubleSerializer()(x)
@@ -186,6 +198,7 @@ def test_double_round_trip():
         assert DoubleDeserializer()(data) == x
 
 
+@pytest.mark.unit
 def test_string_round_trip():
     for s in TEXTS:
         assert StringDeserializer()(StringSerializer()(s)) == s
@@ -223,11 +236,13 @@ def test_string_round_trip():
         (StringDeserializer(), 5),
     ],
 )
+@pytest.mark.unit
 def test_bad_input_raises_serialization_error(serde, bad):
     with pytest.raises(SerializationError):
         serde(bad)
 
 
+@pytest.mark.unit
 def test_error_texts_say_what_was_wrong():
     with pytest.raises(SerializationError, match="4 bytes"):
         IntegerDeserializer()(b"\x00")
@@ -250,6 +265,7 @@ SAME_INPUTS = [
 ]
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize(("name", "args", "inputs"), SAME_INPUTS, ids=lambda x: str(x)[:20])
 def test_bytes_match_confluent_kafka(name, args, inputs):
     ck = pytest.importorskip("confluent_kafka.serialization")
@@ -263,6 +279,7 @@ def test_bytes_match_confluent_kafka(name, args, inputs):
         assert ours(nan) == theirs(nan)
 
 
+@pytest.mark.unit
 def test_bytes_and_objects_match_confluent_kafka():
     ck = pytest.importorskip("confluent_kafka.serialization")
     for n in INTS:
@@ -291,6 +308,7 @@ def test_bytes_and_objects_match_confluent_kafka():
         ("StringDeserializer", (), b"\xff"),
     ],
 )
+@pytest.mark.unit
 def test_where_confluent_kafka_raises_serialization_error_so_does_shoal(name, args, bad):
     ck = pytest.importorskip("confluent_kafka.serialization")
     with pytest.raises(ck.SerializationError) as theirs:
@@ -300,6 +318,7 @@ def test_where_confluent_kafka_raises_serialization_error_so_does_shoal(name, ar
     assert str(ours.value) == str(theirs.value)
 
 
+@pytest.mark.unit
 def test_module_names_match_confluent_kafka():
     ck = pytest.importorskip("confluent_kafka.serialization")
     not_yet = {"SerializerBuilder", "DeserializerBuilder"}  # experimental, confluent-kafka 2.16

@@ -4,7 +4,7 @@ answers or closes that connection; it never crashes, other clients keep working,
 is appended from a bad frame.
 
 SHOAL_WIRE_FUZZ_FRAMES sets how many random frames are sent (default 20,000, a few seconds);
-`SHOAL_WIRE_FUZZ_FRAMES=1000000 pytest tests/python/test_wire_bad_input.py` is the long run.
+`SHOAL_WIRE_FUZZ_FRAMES=1000000 pytest tests/python/wire/test_wire_bad_input.py` is the long run.
 The decoder alone takes a million frames of every message in tests/cpp/protocol."""
 
 from __future__ import annotations

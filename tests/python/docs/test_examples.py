@@ -21,7 +21,7 @@ from shoal.schema_registry import SchemaRegistryClient
 
 pytestmark = pytest.mark.timeout(300)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 SENT = re.compile(r"^Sending key=(\S+) value=(.*)$", re.M)
 DELIVERED = re.compile(r"^Delivered to (\S+) \[(\d+)\] at offset (\d+)$", re.M)
 RECEIVED = re.compile(r"^Received key=(\S+) value=(.*) partition=(\d+) offset=(\d+)$", re.M)

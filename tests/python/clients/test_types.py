@@ -34,6 +34,8 @@ from shoal import (
 )
 from shoal.error import SerializationError, _error_for
 
+pytestmark = pytest.mark.unit
+
 # --- KafkaError: codes and names -------------------------------------------------------------
 
 

@@ -24,6 +24,8 @@ from kafka_reference import REPO, kafka_definition_jars
 sys.path.insert(0, str(REPO / "cpp" / "protocol"))
 from codegen import schema
 
+pytestmark = pytest.mark.unit
+
 SCHEMAS = REPO / "cpp" / "protocol" / "schemas"
 
 
