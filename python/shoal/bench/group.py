@@ -1,69 +1,7 @@
 """The measurements behind `shoal perf consumer --group G`: consumer group throughput from
 Python and how long the group takes to rebalance.
 
-Cluster and topic. Without --bootstrap-server (and without SHOAL_BOOTSTRAP in the
-environment) the benchmark starts a cluster of its own (shoal.Cluster, `brokers` brokers, 1
-by default, in a temporary directory, removed afterwards), with group.min.session.timeout.ms
-lowered to the session timeout asked for. It creates the topic with 6 partitions
-(replication factor 1: what is measured is the consumers) and writes `records` records of
-`record_size` bytes through Producer.produce_batch(), the same number to every partition.
-Given a cluster, it uses the topic as it finds it, creating it with 6 partitions if it does
-not exist and topping it up to `records` records if it holds fewer.
-
-Every consumer is a process of its own (`python -m shoal.bench.group member`, below), started
-and connected (Consumer created, metadata fetched) before the clock starts, so Python's
-start-up is never measured. Each reports what it does as JSON lines on stdout with
-time.monotonic() timestamps: CLOCK_MONOTONIC on Linux, one clock for every process of the
-host, so this process can compare times taken in different members. Every member is stopped
-by pid (SIGTERM, then SIGKILL) when the benchmark ends, whatever happens.
-
-1. Throughput, 1 and 3 consumers (groups G-1 and G-3, fresh, so each run reads the topic
-   from the beginning: auto.offset.reset=earliest). The members subscribe and, while held,
-   pause every partition they are assigned, so no record is read until the group has
-   settled (every partition owned by exactly one member). Then all are released at once and
-   each runs the loop of `shoal perf consumer` (consume() of up to `batch` messages, 10,000
-   by default, but no more than it still lacks, looking at error() and len() of each) until
-   it has every record of its partitions. Measured: all records over the time from the
-   earliest release (just before resume(), so the first fetch counts) to the end of the last
-   batch of the last member; and each member's share and rate. (`shoal perf consumer`
-   without --group asks for 100,000 a call: tens of MB of C++ records and Python objects a
-   call, which the allocators give back to the kernel and fault in again; with 6 partitions
-   that runs at about half the rate, with ~8 times the page faults of 10,000 a call.) The
-   group's start-up rebalances are not counted, as kafka-consumer-perf-test reports them
-   apart (rebalance.time.ms).
-2. Rebalance after a join (group G-join). 1 or 2 members (alternately, so trials measure
-   1 -> 2 and 2 -> 3) consume steadily: a producer thread here writes TRICKLE_RATE records/s
-   over the 6 partitions, and the members (auto.offset.reset=latest, auto-commit on, as
-   Kafka's defaults; consume() of up to `batch`) read them as they come. Before each trial
-   every member must have had records since its last assignment. A new member, started and
-   connected beforehand, calls subscribe(). Measured: from just before that call (the time
-   it reports) until every member has its new assignment: the end of the on_assign callback
-   that made the members' shares cover all 6 partitions, each partition once, with every
-   member owning at least one, and nothing changing after it. Between trials the oldest
-   members leave (close(), a LeaveGroup, not measured) to get back to 1 or 2 members.
-   The members already in the group hear of the rebalance at once: the coordinator holds each
-   member's heartbeat for heartbeat.interval.ms and answers it REBALANCE_IN_PROGRESS as soon
-   as the group starts to rebalance (docs/protocol.md, Heartbeat), so a join costs the
-   JoinGroup/SyncGroup rounds, whatever the heartbeat interval.
-3. Rebalance after a SIGKILL (group G-kill). 3 members consume steadily as above; one
-   (in turn) is SIGKILLed. Measured: from just before the kill until the 2 survivors own all
-   6 partitions as above. The coordinator notices when the member's session expires
-   (session.timeout.ms after its last heartbeat, which came up to heartbeat.interval.ms
-   before the kill) and the survivors hear of the rebalance at once, from their held
-   heartbeats. A trial thus takes between session.timeout.ms minus one heartbeat interval and
-   session.timeout.ms, plus the rebalance rounds.
-   A replacement member joins before the next trial.
-   session.timeout.ms: 3000 by default on the benchmark's own cluster, 6000 (the smallest a
-   broker accepts by default, group.min.session.timeout.ms) on a given one;
-   heartbeat.interval.ms a third of it, as Kafka advises, unless --consumer-props says
-   otherwise (e.g. heartbeat.interval.ms=50 shortens both rebalances by as much).
-
-Before each join or kill the benchmark waits a random time of up to one heartbeat interval:
-otherwise its own cadence (start a member, wait until steady, act) would meet the members'
-heartbeat timers at about the same phase in every trial, and every trial would measure the
-same point of the interval. The waits are seeded, so every run samples the same phases.
-
-Results are medians of `trials` trials (10 by default), printed with min and max.
+How it measures, and why that way: docs/benchmarks.md ("group").
 """
 
 from __future__ import annotations
