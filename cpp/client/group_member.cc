@@ -120,11 +120,6 @@ void GroupMember::overstayed_locked(int64_t now) {
   leave_pending_ = true;
 }
 
-bool GroupMember::poll_interval_exceeded() const {
-  std::lock_guard lock(mu_);
-  return poll_exceeded_;
-}
-
 std::optional<std::string> GroupMember::take_poll_exceeded_error() {
   std::lock_guard lock(mu_);
   if (!poll_exceeded_report_) return std::nullopt;

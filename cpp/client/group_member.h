@@ -63,9 +63,6 @@ class GroupMember {
   void event_applied(uint64_t seq);
   // The application called poll()/consume(): max.poll.interval.ms starts again.
   void note_poll();
-  // Set when max.poll.interval.ms passed without a poll (the member left the group); cleared
-  // by the next note_poll(), which rejoins.
-  bool poll_interval_exceeded() const;
   // Once after the member left for overstaying max.poll.interval.ms: the text of the
   // _MAX_POLL_EXCEEDED error the application's next poll returns (as librdkafka's does).
   std::optional<std::string> take_poll_exceeded_error();

@@ -109,7 +109,6 @@ class Group {
   const std::optional<std::string>& protocol_name() const { return protocol_; }
   const std::string& leader() const { return leader_; }
   const std::map<std::string, Member>& members() const { return members_; }
-  bool has_member(const std::string& id) const { return members_.count(id) > 0; }
 
   void join(const JoinRequest& req, int64_t now, Outbox& out, std::function<void(JoinResult)> cb);
   // `assignments` only from the leader. Returns true when the leader's assignment arrived and

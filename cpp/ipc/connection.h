@@ -55,7 +55,6 @@ class Connection : public Transport, public std::enable_shared_from_this<Connect
   int32_t broker_id() const override { return broker_id_; }
   size_t max_request_bytes() const override { return max_request_; }
   size_t max_response_bytes() const { return max_response_; }
-  uint64_t broker_incarnation() const { return incarnation_; }
   // Fails pending requests, tells the broker goodbye and removes the session region.
   void close() override;
   // Gives up on the broker (e.g. the controller fenced it): pending requests fail with

@@ -146,8 +146,6 @@ struct alignas(cache_line) BrokerSlot {
   char advertised_host[124];
 };
 static_assert(sizeof(BrokerSlot) == 5 * cache_line);
-static_assert(offsetof(BrokerSlot, advertised_port) == 176);
-static_assert(offsetof(BrokerSlot, advertised_host) == 180);
 
 // The metadata image the controller publishes (an encoded cluster::PublishedImage).
 inline constexpr size_t image_capacity = 4u << 20;
@@ -173,5 +171,90 @@ struct ClusterHeader {
   alignas(cache_line) std::atomic<uint64_t> image_current;
   ImageBuffer images[2];
 };
+
+// Every offset and size docs/shared-memory.md gives, checked: the document is what other
+// processes (and readers) go by, so a field that moves fails the build here first.
+#define SHOAL_AT(type, field, off) static_assert(offsetof(type, field) == (off), #type "." #field)
+SHOAL_AT(RegionHeader, magic, 0);
+SHOAL_AT(RegionHeader, version, 8);
+SHOAL_AT(RegionHeader, kind, 12);
+SHOAL_AT(RegionHeader, size, 16);
+SHOAL_AT(RegionHeader, owner_pid, 24);
+SHOAL_AT(RegionHeader, reserved0, 28);
+SHOAL_AT(RegionHeader, owner_start_time, 32);
+SHOAL_AT(RegionHeader, owner_pid_ns, 40);
+SHOAL_AT(RegionHeader, incarnation, 48);
+SHOAL_AT(RegionHeader, heartbeat_ms, 56);
+
+SHOAL_AT(InboxHeader, region, 0);
+SHOAL_AT(InboxHeader, broker_id, 64);
+SHOAL_AT(InboxHeader, slot_count, 68);
+SHOAL_AT(InboxHeader, doorbell, 128);
+SHOAL_AT(InboxHeader, broker_waiting, 132);
+SHOAL_AT(InboxHeader, pending, 192);
+SHOAL_AT(InboxHeader, slots, 320);
+static_assert(sizeof(InboxHeader) == 196'928);
+
+SHOAL_AT(SessionSlot, state, 0);
+SHOAL_AT(SessionSlot, generation, 4);
+SHOAL_AT(SessionSlot, client_pid, 8);
+SHOAL_AT(SessionSlot, reserved0, 12);
+SHOAL_AT(SessionSlot, client_start_time, 16);
+SHOAL_AT(SessionSlot, client_pid_ns, 24);
+SHOAL_AT(SessionSlot, claimed_ms, 32);
+SHOAL_AT(SessionSlot, region_name, 40);
+static_assert(sizeof(SessionSlot) == 192);
+
+SHOAL_AT(SessionHeader, region, 0);
+SHOAL_AT(SessionHeader, broker_id, 64);
+SHOAL_AT(SessionHeader, slot, 68);
+SHOAL_AT(SessionHeader, inbox_incarnation, 72);
+SHOAL_AT(SessionHeader, request_ring_offset, 80);
+SHOAL_AT(SessionHeader, response_ring_offset, 88);
+SHOAL_AT(SessionHeader, dropped, 96);
+static_assert(sizeof(SessionHeader) == 128);
+
+SHOAL_AT(RingHeader, capacity, 0);
+SHOAL_AT(RingHeader, tail, 64);
+SHOAL_AT(RingHeader, data_seq, 72);
+SHOAL_AT(RingHeader, consumer_waiting, 76);
+SHOAL_AT(RingHeader, head, 128);
+SHOAL_AT(RingHeader, space_seq, 136);
+SHOAL_AT(RingHeader, producer_waiting, 140);
+static_assert(sizeof(RingHeader) == 192);
+
+SHOAL_AT(MessageHeader, length, 0);
+SHOAL_AT(MessageHeader, type, 4);
+SHOAL_AT(MessageHeader, correlation_id, 8);
+
+SHOAL_AT(ClusterHeader, region, 0);
+SHOAL_AT(ClusterHeader, cluster_name, 64);
+SHOAL_AT(ClusterHeader, cluster_dir, 128);
+SHOAL_AT(ClusterHeader, brokers, 640);
+SHOAL_AT(ClusterHeader, controller, 21'120);
+SHOAL_AT(ClusterHeader, controller_heartbeat_ms, 21'128);
+SHOAL_AT(ClusterHeader, image_current, 21'184);
+SHOAL_AT(ClusterHeader, images, 21'248);
+static_assert(sizeof(ClusterHeader) == 8'409'984);
+
+SHOAL_AT(ImageBuffer, version, 0);
+SHOAL_AT(ImageBuffer, size, 8);
+SHOAL_AT(ImageBuffer, crc, 12);
+SHOAL_AT(ImageBuffer, data, 64);
+static_assert(sizeof(ImageBuffer) == 4'194'368);
+
+SHOAL_AT(BrokerSlot, state, 0);
+SHOAL_AT(BrokerSlot, broker_id, 4);
+SHOAL_AT(BrokerSlot, pid, 8);
+SHOAL_AT(BrokerSlot, storage_failed, 12);
+SHOAL_AT(BrokerSlot, start_time, 16);
+SHOAL_AT(BrokerSlot, pid_ns, 24);
+SHOAL_AT(BrokerSlot, inbox_incarnation, 32);
+SHOAL_AT(BrokerSlot, heartbeat_ms, 40);
+SHOAL_AT(BrokerSlot, inbox_name, 48);
+SHOAL_AT(BrokerSlot, advertised_port, 176);
+SHOAL_AT(BrokerSlot, advertised_host, 180);
+static_assert(sizeof(BrokerSlot) == 320);
+#undef SHOAL_AT
 
 }  // namespace shoal::ipc

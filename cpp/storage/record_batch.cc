@@ -14,10 +14,6 @@ uint32_t RecordBatchView::compute_crc() const {
   return crc32c(data_.data() + bf::crc_start, data_.size() - bf::crc_start);
 }
 
-bool RecordBatchView::crc_valid() const {
-  return compute_crc() == crc();
-}
-
 result<size_t> validate_batch(bytes_view data) {
   if (data.size() < bf::header_size) {
     return make_error(errc::corrupt_message,
@@ -423,7 +419,6 @@ result<bytes> RecordBatchBuilder::build() {
   int16_t attrs = static_cast<int16_t>(static_cast<uint8_t>(codec_));
   if (ts_type_ == timestamp_type::log_append_time) attrs |= bf::timestamp_type_bit;
   if (transactional_) attrs |= bf::transactional_bit;
-  if (control_) attrs |= bf::control_bit;
   if (delete_horizon_) attrs |= bf::delete_horizon_bit;
   int32_t last_delta = forced_last_offset_delta_.value_or(std::max(last_offset_delta_, 0));
   int64_t max_ts = forced_max_timestamp_.value_or(count_ == 0 ? -1 : max_timestamp_);

@@ -65,7 +65,6 @@ class RecordBatchView {
   bytes_view records_data() const { return data_.subspan(batch_format::records_pos); }
 
   // CRC-32C over attributes..end, compared with the stored one.
-  bool crc_valid() const;
   uint32_t compute_crc() const;
 
  private:
@@ -134,7 +133,6 @@ class RecordReader {
   // Set when next() returned false because of malformed data (CORRUPT_MESSAGE), including a
   // record count that disagrees with the header or trailing bytes after the last record.
   const shoal::status& status() const { return status_; }
-  int32_t records_read() const { return read_; }
 
  private:
   bool fail(std::string msg);
@@ -179,7 +177,6 @@ class RecordBatchBuilder {
   }
   void set_timestamp_type(timestamp_type t) { ts_type_ = t; }
   void set_transactional(bool v) { transactional_ = v; }
-  void set_control(bool v) { control_ = v; }
   // Keeps lastOffsetDelta at `delta` even when the last records were removed (compaction).
   void set_last_offset_delta(int32_t delta) { forced_last_offset_delta_ = delta; }
   // Overrides the computed max timestamp (compaction of a LogAppendTime batch).
@@ -201,7 +198,6 @@ class RecordBatchBuilder {
   // (and copy) its buffer again and again.
   void reserve(size_t bytes) { records_.reserve(bytes); }
 
-  int32_t record_count() const { return count_; }
   // Uncompressed size of the batch so far.
   size_t estimated_size() const { return batch_format::header_size + records_.size(); }
   bool empty() const { return count_ == 0; }
@@ -224,7 +220,6 @@ class RecordBatchBuilder {
   int32_t base_sequence_ = batch_format::no_sequence;
   timestamp_type ts_type_ = timestamp_type::create_time;
   bool transactional_ = false;
-  bool control_ = false;
   std::optional<int32_t> forced_last_offset_delta_;
   std::optional<int64_t> forced_max_timestamp_;
   std::optional<int64_t> delete_horizon_;

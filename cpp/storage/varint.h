@@ -42,12 +42,6 @@ inline size_t put_varlong(uint8_t* p, int64_t v) {
   return n;
 }
 
-inline void append_varlong(std::vector<uint8_t>& out, int64_t v) {
-  uint8_t tmp[max_varlong_size];
-  size_t n = put_varlong(tmp, v);
-  out.insert(out.end(), tmp, tmp + n);
-}
-
 // Reads a zigzag varint of at most `max_bytes` bytes from [*p, end). Advances *p and returns
 // true on success; returns false on truncation or an over-long encoding.
 inline bool get_varlong(const uint8_t** p, const uint8_t* end, int64_t* out,

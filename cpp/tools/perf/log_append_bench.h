@@ -21,9 +21,6 @@ struct LogAppendBenchResult {
   int64_t bytes = 0;         // bytes written per round (batch framing included)
   double log_seconds = 0;    // best round
   double plain_seconds = 0;  // best round
-  double log_records_per_s() const { return static_cast<double>(records) / log_seconds; }
-  double log_mb_per_s() const { return static_cast<double>(bytes) / 1e6 / log_seconds; }
-  double plain_mb_per_s() const { return static_cast<double>(bytes) / 1e6 / plain_seconds; }
 };
 
 // Throws std::runtime_error if the log or the file cannot be written.
