@@ -16,7 +16,7 @@ BUILD_INPUTS := $(CPP_FILES) $(PROTOCOL_INPUTS) $(shell find cpp tests/cpp -name
   CMakeLists.txt pyproject.toml
 JOBS ?= $(shell nproc)
 
-.PHONY: demo test lint format cpp-test asan-test py-test install clean
+.PHONY: demo test lint format cpp-test asan-test py-test install install-tests clean
 
 # Each stage of make test says how long it took, and test sums them up at the end (the suite
 # must stay under an hour on two cores: this is where to look when it grows).
@@ -34,6 +34,7 @@ test: lint cpp-test asan-test py-test
 	@echo "All tests passed."
 
 install: $(STAMPS)/install
+install-tests: $(STAMPS)/install-tests
 
 $(STAMPS)/system: scripts/system-packages.txt scripts/install-system-packages.sh
 	bash scripts/install-system-packages.sh
@@ -45,13 +46,22 @@ $(STAMPS)/venv: $(STAMPS)/system
 	$(PY) -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" cmake ninja
 	@touch $@
 
-# The editable install builds the extension and the C++ tests in build/py.
+# The editable install builds the extension and the broker in build/py: all the demo needs, so
+# a newcomer's first `make demo` compiles no test. The test install adds the C++ tests (same
+# build directory) and the test extras; it also counts as the demo's install.
 $(STAMPS)/install: $(STAMPS)/venv $(BUILD_INPUTS)
 	$(call stage_start,install)
-	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pip install -q --no-build-isolation -e ".[test]" \
-	  -Cbuild-dir=build/py -Ccmake.define.SHOAL_BUILD_TESTS=ON
+	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pip install -q --no-build-isolation -e . \
+	  -Cbuild-dir=build/py -Ccmake.define.SHOAL_BUILD_TESTS=OFF
 	$(call stage_end,install)
 	@touch $@
+
+$(STAMPS)/install-tests: $(STAMPS)/venv $(BUILD_INPUTS)
+	$(call stage_start,install-tests)
+	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pip install -q --no-build-isolation -e ".[test]" \
+	  -Cbuild-dir=build/py -Ccmake.define.SHOAL_BUILD_TESTS=ON
+	$(call stage_end,install-tests)
+	@touch $@ $(STAMPS)/install
 
 # Apache Kafka's client, tools and message definitions from Maven Central, into a cache outside
 # the tree: the reference the protocol tests compare Shoal with.
@@ -66,7 +76,7 @@ $(STAMPS)/go: tests/go/clientcheck/go.mod tests/go/clientcheck/go.sum
 	cd tests/go/clientcheck && $(GO) mod download
 	@mkdir -p $(STAMPS) && touch $@
 
-cpp-test: $(STAMPS)/install
+cpp-test: $(STAMPS)/install-tests
 	$(call stage_start,cpp-test)
 	$(BIN)/ctest --test-dir build/py --output-on-failure -j $(JOBS)
 	$(call stage_end,cpp-test)
@@ -80,19 +90,19 @@ asan-test: $(STAMPS)/venv
 	  $(BIN)/ctest --test-dir build/asan --output-on-failure -j $(JOBS)
 	$(call stage_end,asan-test)
 
-py-test: $(STAMPS)/install $(STAMPS)/kafka $(STAMPS)/go
+py-test: $(STAMPS)/install-tests $(STAMPS)/kafka $(STAMPS)/go
 	$(call stage_start,py-test)
 	$(PY) -m pytest --durations=15
 	$(call stage_end,py-test)
 
-lint: $(STAMPS)/install
+lint: $(STAMPS)/install-tests
 	$(call stage_start,lint)
 	$(BIN)/ruff check python tests/python examples cpp/protocol/codegen
 	$(BIN)/ruff format --check python tests/python examples cpp/protocol/codegen
 	clang-format --dry-run --Werror $(CPP_FILES)
 	$(call stage_end,lint)
 
-format: $(STAMPS)/install
+format: $(STAMPS)/install-tests
 	$(BIN)/ruff format python tests/python examples cpp/protocol/codegen
 	$(BIN)/ruff check --fix python tests/python examples cpp/protocol/codegen
 	clang-format -i $(CPP_FILES)

@@ -16,6 +16,7 @@
         | --reset-offsets --group G --topic T --to-earliest (--dry-run | --execute)
     shoal configs --bootstrap-server shm://NAME --describe [--all] (--topic T | --broker ID
         | --broker-defaults) | --alter ... --add-config k=v,k2=[v1,v2] --delete-config k3
+    shoal notebooks [DIR] [--no-lab]
 
 Each command's --help lists its options, with examples.
 Errors print one line on stderr and exit non-zero; --verbose shows the traceback.
@@ -50,6 +51,7 @@ EPILOG = """examples:
   shoal broker start --cluster dev --id 1 --dir ./shoal-data/dev
   shoal schema-registry --port 8081
   shoal demo --brokers 3
+  shoal notebooks ~/kafka-course
 """
 
 # The command table: each command's module adds its parser (and its subcommands).
@@ -61,6 +63,7 @@ COMMANDS = (
     "configs",
     "schema_registry",
     "demo",
+    "notebooks",
     "cluster",
     "broker",
     "perf",

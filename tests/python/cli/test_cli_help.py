@@ -24,6 +24,7 @@ COMMANDS = [
     "perf",
     "schema-registry",
     "demo",
+    "notebooks",
 ]
 NESTED = [
     ("cluster", "up"),
