@@ -1,5 +1,5 @@
 // The configuration definitions of brokers, topics and clients, for the generated reference
-// (python -m shoal.tools.config_reference writes docs/configuration.md from them).
+// (python -m shoal.cli.config_reference writes docs/configuration.md from them).
 #include <pybind11/stl.h>
 
 #include "bindings/bindings.h"
